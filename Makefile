@@ -1,0 +1,36 @@
+# The two commands of the README, on a fresh machine from a clean clone:
+#   make demo   creates .venv, installs dslearn, runs the main job on the embedded synthetic corpus
+#   make test   creates .venv if missing, installs, runs ruff and the whole test suite
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+# Re-install whenever the declared dependencies change.
+STAMP := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
+
+.PHONY: install demo test lint bench clean
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e ".[dev]"
+	rm -f $(VENV)/.installed-*
+	touch $@
+
+install: $(STAMP)
+
+demo: install
+	$(BIN)/dslearn demo --out data/demo
+
+lint: install
+	$(BIN)/ruff check dslearn tests benchmarks
+	$(BIN)/ruff format --check dslearn tests benchmarks
+
+test: lint
+	$(BIN)/python -m pytest
+
+bench: install
+	$(BIN)/python benchmarks/synth_speed.py
+	$(BIN)/python benchmarks/features_vs_librosa.py
+
+clean:
+	rm -rf $(VENV) data/demo .pytest_cache .ruff_cache
