@@ -1,0 +1,126 @@
+"""Checkpoints that are safe to load from strangers.
+
+A checkpoint is one safetensors file: tensors (model weights, and for training checkpoints the
+optimizer and RNG state under ``optim.`` / ``rng.`` prefixes) plus a JSON header with everything
+needed to rebuild the model: its config, the alphabet and the feature settings. safetensors holds
+only numbers and strings, so loading a file can never run code from it, unlike ``torch.load`` of a
+pickle. Files are written to a temporary name and renamed, so a crash mid-write never leaves a
+half-written checkpoint under the real name.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import torch
+from safetensors import SafetensorError
+from safetensors.torch import load_file, safe_open, save_file
+
+FORMAT = "dslearn-checkpoint-1"  # bumped when the header's meaning changes
+BEST, LAST = "best.safetensors", "last.safetensors"  # names inside a run directory
+
+
+class CheckpointError(ValueError):
+    """A file that is not a usable dslearn checkpoint; the message names it."""
+
+
+@dataclass
+class Checkpoint:
+    model_state: dict[str, torch.Tensor]
+    model_config: dict
+    alphabet: dict
+    feature_config: dict
+    extra_tensors: dict[str, torch.Tensor] = field(default_factory=dict)  # optimizer, RNG, ...
+    info: dict = field(default_factory=dict)  # training state, metrics, provenance (JSON)
+
+
+def save_checkpoint(path: str | os.PathLike, ckpt: Checkpoint) -> Path:
+    """Write ``ckpt`` to ``path`` atomically (temp file, fsync, rename)."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tensors = {f"model.{k}": v.detach().cpu().contiguous() for k, v in ckpt.model_state.items()}
+    for key, value in ckpt.extra_tensors.items():
+        tensors[key] = value.detach().cpu().contiguous()
+    header = {
+        "format": FORMAT,
+        "model_config": ckpt.model_config,
+        "alphabet": ckpt.alphabet,
+        "feature_config": ckpt.feature_config,
+        "info": ckpt.info,
+    }
+    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
+    try:
+        save_file(tensors, str(tmp), metadata={"dslearn": json.dumps(header)})
+        with open(tmp, "rb+") as f:
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+    return path
+
+
+def resolve_model_path(path: str | os.PathLike) -> Path:
+    """A checkpoint file, or a run directory (its best checkpoint, else its last)."""
+    path = Path(path)
+    if path.is_dir():
+        for name in (BEST, LAST):
+            if (path / name).is_file():
+                return path / name
+        raise CheckpointError(f"{path}: run directory holds neither {BEST} nor {LAST}")
+    if not path.exists():
+        raise CheckpointError(f"{path}: no such checkpoint file or run directory")
+    return path
+
+
+def load_checkpoint(path: str | os.PathLike, *, with_extra: bool = True) -> Checkpoint:
+    """Read a checkpoint written by ``save_checkpoint`` (never unpickles anything)."""
+    path = resolve_model_path(path)
+    try:
+        with safe_open(str(path), framework="pt") as f:
+            metadata = f.metadata() or {}
+        tensors = load_file(str(path)) if with_extra else None
+    except (SafetensorError, OSError, ValueError) as err:
+        raise CheckpointError(
+            f"{path}: not a safetensors file ({err}); dslearn only loads safetensors checkpoints "
+            "and never unpickles files, which could run arbitrary code"
+        ) from err
+    if "dslearn" not in metadata:
+        raise CheckpointError(f"{path}: safetensors file without a dslearn header")
+    header = json.loads(metadata["dslearn"])
+    if header.get("format") != FORMAT:
+        raise CheckpointError(f"{path}: unknown checkpoint format {header.get('format')!r}")
+    if tensors is None:
+        with safe_open(str(path), framework="pt") as f:
+            tensors = {k: f.get_tensor(k) for k in f.keys() if k.startswith("model.")}
+    model_state = {k[len("model.") :]: v for k, v in tensors.items() if k.startswith("model.")}
+    extra = {k: v for k, v in tensors.items() if not k.startswith("model.")}
+    return Checkpoint(
+        model_state=model_state,
+        model_config=header["model_config"],
+        alphabet=header["alphabet"],
+        feature_config=header["feature_config"],
+        extra_tensors=extra,
+        info=header.get("info", {}),
+    )
+
+
+def optimizer_to_tensors(state: dict) -> tuple[dict[str, torch.Tensor], dict]:
+    """Split ``optimizer.state_dict()`` into tensors (``optim.{param}.{key}``) and JSON."""
+    tensors = {}
+    for param_id, param_state in state["state"].items():
+        for key, value in param_state.items():
+            tensors[f"optim.{param_id}.{key}"] = torch.as_tensor(value)
+    return tensors, {"param_groups": state["param_groups"]}
+
+
+def optimizer_from_tensors(tensors: dict[str, torch.Tensor], meta: dict) -> dict:
+    """Inverse of ``optimizer_to_tensors``: a dict for ``optimizer.load_state_dict``."""
+    state: dict[int, dict] = {}
+    for name, value in tensors.items():
+        if name.startswith("optim."):
+            _, param_id, key = name.split(".", 2)
+            state.setdefault(int(param_id), {})[key] = value
+    return {"state": state, "param_groups": meta["param_groups"]}

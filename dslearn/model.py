@@ -1,0 +1,326 @@
+"""DeepSpeech acoustic models: features in, per-frame log-probabilities over the alphabet out.
+
+Two families, both trained with CTC:
+
+* ``DeepSpeech1`` (Hannun et al. 2014; Mozilla DeepSpeech): each frame sees a window of
+  ``2 * context + 1`` feature frames, goes through three clipped-ReLU dense layers, one recurrent
+  layer, one more dense layer and the output layer. One output per input frame.
+* ``DeepSpeech2`` (Amodei et al. 2016): 2-3 Conv2d layers over (frequency, time) with batch norm and
+  clipped ReLU, whose time strides shorten the sequence; a stack of (bi)directional GRU/LSTM layers
+  with optional sequence-wise batch norm; in unidirectional (streaming) mode a lookahead
+  convolution lets each frame peek a few frames into the future; a final linear layer.
+
+Shapes: features ``(B, T, F)`` with lengths ``(B,)`` in frames, out ``(B, T', C)`` log-probs with
+``T' = model.output_lengths(T)``. Everything is batch-first, as in the rest of dslearn.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from dataclasses import dataclass
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
+
+RELU_CLIP = 20.0  # DeepSpeech clips activations at 20 so that RNN inputs stay bounded
+
+
+@dataclass(frozen=True)
+class ModelConfig:
+    """Everything needed to rebuild a model; stored as JSON inside checkpoints."""
+
+    arch: str = "ds2"  # "ds1" or "ds2"
+    n_feats: int = 80  # input features per frame (n_mels of the feature extractor)
+    n_classes: int = 29  # output classes = len(alphabet), blank included
+    rnn_type: str = "gru"  # "gru" or "lstm"
+    rnn_hidden: int = 256  # units per direction
+    rnn_layers: int = 3  # DS2: stacked recurrent layers (DS1 always has one)
+    bidirectional: bool = True  # False: streaming model (DS2 adds the lookahead convolution)
+    dropout: float = 0.0  # on dense-layer outputs (DS1) / between RNN layers (DS2)
+    # DS1 only
+    context: int = 9  # frames of context on each side of the centre frame
+    dense_hidden: int = 512  # width of DS1's dense layers
+    # DS2 only: one entry per conv layer; kernels and strides are (frequency, time)
+    conv_channels: tuple[int, ...] = (32, 32)
+    conv_kernels: tuple[tuple[int, int], ...] = ((41, 11), (21, 11))
+    conv_strides: tuple[tuple[int, int], ...] = ((2, 2), (2, 1))
+    rnn_batch_norm: bool = False  # sequence-wise batch norm on each RNN layer's input
+    lookahead: int = 20  # future frames seen by the lookahead conv (unidirectional DS2 only)
+
+    def to_dict(self) -> dict:
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_dict(cls, d: dict) -> ModelConfig:
+        known = {f.name for f in dataclasses.fields(cls)}
+        unknown = set(d) - known
+        if unknown:
+            raise ValueError(f"unknown model config fields: {sorted(unknown)}")
+        d = dict(d)
+        # JSON turns tuples into lists; frozen dataclasses should hold hashable tuples.
+        for key in ("conv_channels", "conv_kernels", "conv_strides"):
+            if key in d:
+                d[key] = tuple(tuple(v) if isinstance(v, list) else v for v in d[key])
+        return cls(**d)
+
+
+def clipped_relu(x: torch.Tensor) -> torch.Tensor:
+    return torch.clamp(x, min=0.0, max=RELU_CLIP)
+
+
+def mask_padding(x: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
+    """Zero the frames of (B, T, ...) past each length, so whatever padding held cannot leak in."""
+    mask = torch.arange(x.shape[1], device=x.device)[None, :] < lengths.to(x.device)[:, None]
+    return x * mask.view(*mask.shape, *([1] * (x.dim() - 2)))
+
+
+def _rnn(cfg: ModelConfig, input_size: int) -> nn.RNNBase:
+    cls = {"gru": nn.GRU, "lstm": nn.LSTM}.get(cfg.rnn_type)
+    if cls is None:
+        raise ValueError(f"rnn_type must be 'gru' or 'lstm', got {cfg.rnn_type!r}")
+    return cls(input_size, cfg.rnn_hidden, batch_first=True, bidirectional=cfg.bidirectional)
+
+
+def _run_rnn(rnn: nn.RNNBase, x: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
+    """(B, T, H_in) -> (B, T, H_out); packing keeps the backward direction from reading padding."""
+    packed = pack_padded_sequence(x, lengths.cpu(), batch_first=True, enforce_sorted=False)
+    out, _ = rnn(packed)
+    out, _ = pad_packed_sequence(out, batch_first=True, total_length=x.shape[1])
+    return out
+
+
+class DeepSpeech1(nn.Module):
+    """Mozilla DeepSpeech: context window -> 3 dense -> RNN -> dense -> output; T' = T."""
+
+    def __init__(self, cfg: ModelConfig) -> None:
+        super().__init__()
+        self.cfg = cfg
+        window = (2 * cfg.context + 1) * cfg.n_feats
+        self.fc1 = nn.Linear(window, cfg.dense_hidden)
+        self.fc2 = nn.Linear(cfg.dense_hidden, cfg.dense_hidden)
+        self.fc3 = nn.Linear(cfg.dense_hidden, cfg.dense_hidden)
+        self.rnn = _rnn(cfg, cfg.dense_hidden)
+        rnn_out = cfg.rnn_hidden * (2 if cfg.bidirectional else 1)
+        self.fc5 = nn.Linear(rnn_out, cfg.dense_hidden)
+        self.out = nn.Linear(cfg.dense_hidden, cfg.n_classes)
+        self.dropout = nn.Dropout(cfg.dropout)
+
+    def output_lengths(self, lengths: torch.Tensor) -> torch.Tensor:
+        return lengths.clone()
+
+    def forward(self, x: torch.Tensor, lengths: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """x: (B, T, F) features -> ((B, T, C) log-probs, (B,) output lengths)."""
+        c = self.cfg.context
+        x = mask_padding(x, lengths)
+        # Each frame sees c frames either side: (B, T, F) -> (B, T, (2c+1) * F).
+        padded = F.pad(x, (0, 0, c, c))
+        windows = padded.unfold(1, 2 * c + 1, 1)  # (B, T, F, 2c+1)
+        h = windows.transpose(2, 3).flatten(2)
+        for fc in (self.fc1, self.fc2, self.fc3):
+            h = self.dropout(clipped_relu(fc(h)))
+        h = _run_rnn(self.rnn, h, lengths)  # (B, T, H * directions)
+        h = self.dropout(clipped_relu(self.fc5(h)))
+        return self.out(h).log_softmax(dim=-1), self.output_lengths(lengths)
+
+
+class MaskedConv2d(nn.Module):
+    """Conv2d + BatchNorm + clipped ReLU over (B, C, F, T) that zeroes frames past each length.
+
+    Without the mask, padding frames would leak into valid frames through the kernel's time extent
+    and through batch-norm statistics, and a padded batch would give other outputs than the same
+    utterances one by one.
+    """
+
+    def __init__(self, c_in: int, c_out: int, kernel: tuple[int, int], stride: tuple[int, int]):
+        super().__init__()
+        self.kernel, self.stride = kernel, stride
+        padding = (kernel[0] // 2, kernel[1] // 2)
+        self.conv = nn.Conv2d(c_in, c_out, kernel, stride, padding, bias=False)
+        self.bn = nn.BatchNorm2d(c_out)
+
+    def output_lengths(self, lengths: torch.Tensor) -> torch.Tensor:
+        k, s, p = self.kernel[1], self.stride[1], self.kernel[1] // 2
+        return torch.div(lengths + 2 * p - k, s, rounding_mode="floor") + 1
+
+    def forward(self, x: torch.Tensor, lengths: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        x = clipped_relu(self.bn(self.conv(x)))
+        lengths = self.output_lengths(lengths)
+        mask = torch.arange(x.shape[-1], device=x.device)[None, :] < lengths[:, None]
+        return x * mask[:, None, None, :], lengths
+
+
+class Lookahead(nn.Module):
+    """DS2's row convolution: frame t mixes frames t..t+tau, per channel (streaming-friendly)."""
+
+    def __init__(self, channels: int, tau: int) -> None:
+        super().__init__()
+        self.tau = tau
+        self.conv = nn.Conv1d(channels, channels, tau + 1, groups=channels, bias=False)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """(B, T, H) -> (B, T, H); zero-pads tau future frames at the end."""
+        h = F.pad(x.transpose(1, 2), (0, self.tau))
+        return self.conv(h).transpose(1, 2)
+
+
+class DeepSpeech2(nn.Module):
+    """Baidu DeepSpeech 2: conv front end -> RNN stack -> (lookahead) -> linear."""
+
+    def __init__(self, cfg: ModelConfig) -> None:
+        super().__init__()
+        if not (len(cfg.conv_channels) == len(cfg.conv_kernels) == len(cfg.conv_strides)):
+            raise ValueError(
+                "conv_channels, conv_kernels and conv_strides need one entry per layer"
+            )
+        self.cfg = cfg
+        convs, channels, freq = [], 1, cfg.n_feats
+        for c_out, kernel, stride in zip(cfg.conv_channels, cfg.conv_kernels, cfg.conv_strides):
+            convs.append(MaskedConv2d(channels, c_out, kernel, stride))
+            channels = c_out
+            freq = (freq + 2 * (kernel[0] // 2) - kernel[0]) // stride[0] + 1
+        self.convs = nn.ModuleList(convs)
+        rnn_in = channels * freq
+        directions = 2 if cfg.bidirectional else 1
+        self.rnns = nn.ModuleList()
+        self.norms = nn.ModuleList()
+        for _ in range(cfg.rnn_layers):
+            self.norms.append(nn.BatchNorm1d(rnn_in) if cfg.rnn_batch_norm else nn.Identity())
+            self.rnns.append(_rnn(cfg, rnn_in))
+            rnn_in = cfg.rnn_hidden * directions
+        use_lookahead = not cfg.bidirectional and cfg.lookahead > 0
+        self.lookahead = Lookahead(rnn_in, cfg.lookahead) if use_lookahead else None
+        self.dropout = nn.Dropout(cfg.dropout)
+        self.fc = nn.Linear(rnn_in, cfg.n_classes)
+
+    def output_lengths(self, lengths: torch.Tensor) -> torch.Tensor:
+        for conv in self.convs:
+            lengths = conv.output_lengths(lengths)
+        return lengths
+
+    def forward(self, x: torch.Tensor, lengths: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """x: (B, T, F) features -> ((B, T', C) log-probs, (B,) lengths T')."""
+        h = mask_padding(x, lengths).transpose(1, 2).unsqueeze(1)  # (B, 1, F, T): an image
+        for conv in self.convs:
+            h, lengths = conv(h, lengths)
+        h = h.flatten(1, 2).transpose(1, 2)  # (B, C * F', T') -> (B, T', C * F')
+        for i, (norm, rnn) in enumerate(zip(self.norms, self.rnns)):
+            if not isinstance(norm, nn.Identity):
+                h = self._sequence_batch_norm(norm, h, lengths)
+            if i > 0:
+                h = self.dropout(h)
+            h = _run_rnn(rnn, h, lengths)
+        if self.lookahead is not None:
+            h = clipped_relu(self.lookahead(h))
+        return self.fc(h).log_softmax(dim=-1), lengths
+
+    @staticmethod
+    def _sequence_batch_norm(norm: nn.BatchNorm1d, h: torch.Tensor, lengths: torch.Tensor):
+        """Batch norm whose statistics come from valid frames only (DS2's sequence-wise BN)."""
+        mask = torch.arange(h.shape[1], device=h.device)[None, :] < lengths[:, None]
+        out = torch.zeros_like(h)
+        out[mask] = norm(h[mask])
+        return out
+
+
+# --- presets -----------------------------------------------------------------------------------
+
+PRESETS: dict[str, ModelConfig] = {
+    # Trains in minutes on two CPU cores; the model shipped in the package.
+    "tiny": ModelConfig(
+        conv_channels=(16, 16),
+        conv_kernels=((21, 11), (11, 11)),
+        rnn_hidden=160,
+        rnn_layers=2,
+    ),
+    # The default: a GPU trains it in well under an hour on the synthetic corpus.
+    "small": ModelConfig(rnn_hidden=320, rnn_layers=3),
+    # DS2-paper-sized: 3 conv layers and 5 bidirectional GRU layers of 1024 units.
+    "base": ModelConfig(
+        conv_channels=(32, 32, 96),
+        conv_kernels=((41, 11), (21, 11), (21, 11)),
+        conv_strides=((2, 2), (2, 1), (2, 1)),
+        rnn_hidden=1024,
+        rnn_layers=5,
+        rnn_batch_norm=True,
+    ),
+    # Streaming: unidirectional GRUs with a lookahead convolution of 200 ms (20 frames at 10 ms).
+    "small-streaming": ModelConfig(rnn_hidden=384, rnn_layers=3, bidirectional=False),
+    # Mozilla DeepSpeech's shape (their release used 2048 units; this is a CPU-friendly width).
+    "ds1": ModelConfig(
+        arch="ds1",
+        rnn_type="lstm",
+        rnn_hidden=512,
+        bidirectional=False,
+        dense_hidden=512,
+        context=9,
+        dropout=0.05,
+    ),
+}
+
+
+def build_model(cfg: ModelConfig) -> DeepSpeech1 | DeepSpeech2:
+    """The model a config describes, with freshly initialized weights."""
+    if cfg.arch == "ds1":
+        return DeepSpeech1(cfg)
+    if cfg.arch == "ds2":
+        return DeepSpeech2(cfg)
+    raise ValueError(f"arch must be 'ds1' or 'ds2', got {cfg.arch!r}")
+
+
+def preset(name: str, **overrides) -> ModelConfig:
+    """A named preset, with any field overridden (e.g. ``preset("tiny", n_feats=40)``)."""
+    if name not in PRESETS:
+        raise ValueError(f"unknown preset {name!r}; choose from {', '.join(PRESETS)}")
+    return dataclasses.replace(PRESETS[name], **overrides)
+
+
+def count_parameters(model: nn.Module) -> int:
+    return sum(p.numel() for p in model.parameters())
+
+
+def check_ctc_lengths(
+    output_lengths: torch.Tensor,
+    target_lengths: torch.Tensor,
+    targets: torch.Tensor | None = None,
+    names: list[str] | None = None,
+) -> None:
+    """Raise before a CTC step if a target cannot fit in its output frames.
+
+    CTC needs one frame per label, plus one blank frame between each pair of repeated labels
+    ("ll" in "hello" needs l, blank, l). ``targets`` is ``(B, S)`` padded; without it repeats are
+    not counted. ``names`` (e.g. file paths) make the error point at the utterance.
+    """
+    needed = target_lengths.clone()
+    if targets is not None:
+        repeats = (targets[:, 1:] == targets[:, :-1]) & (targets[:, 1:] != 0)
+        valid = torch.arange(1, targets.shape[1], device=targets.device) < target_lengths[:, None]
+        needed = needed + (repeats & valid).sum(dim=1)
+    bad = (needed.cpu() > output_lengths.cpu()).nonzero().flatten().tolist()
+    if bad:
+        lines = []
+        for i in bad:
+            who = names[i] if names else f"batch item {i}"
+            lines.append(
+                f"{who}: transcript needs {int(needed[i])} frames but the model outputs only "
+                f"{int(output_lengths[i])} (audio too short for its transcript)"
+            )
+        raise ValueError("; ".join(lines))
+
+
+def receptive_field(cfg: ModelConfig) -> int | None:
+    """Input frames one output frame sees before the RNN (None: the RNN sees everything)."""
+    if cfg.arch == "ds1":
+        return 2 * cfg.context + 1
+    field_, jump = 1, 1
+    for kernel, stride in zip(cfg.conv_kernels, cfg.conv_strides):
+        field_ += (kernel[1] - 1) * jump
+        jump *= stride[1]
+    return field_
+
+
+def time_stride(cfg: ModelConfig) -> int:
+    """How many input frames make one output frame (2 for the DS2 presets: 20 ms per output)."""
+    return 1 if cfg.arch == "ds1" else math.prod(s[1] for s in cfg.conv_strides)

@@ -1,0 +1,98 @@
+"""Checkpoints: safetensors only, atomic writes, never unpickling a stranger's file."""
+
+import os
+import pickle
+
+import pytest
+import torch
+
+from dslearn.checkpoint import (
+    Checkpoint,
+    CheckpointError,
+    load_checkpoint,
+    optimizer_from_tensors,
+    optimizer_to_tensors,
+    resolve_model_path,
+    save_checkpoint,
+)
+from dslearn.model import ModelConfig, build_model, preset
+
+
+def _checkpoint(model) -> Checkpoint:
+    return Checkpoint(
+        model_state=model.state_dict(),
+        model_config=preset("tiny").to_dict(),
+        alphabet={"symbols": " abc"},
+        feature_config={"kind": "logmel", "n_mels": 80},
+        info={"step": 7},
+    )
+
+
+def test_round_trip_keeps_weights_and_header(tmp_path):
+    model = build_model(preset("tiny"))
+    path = save_checkpoint(tmp_path / "run" / "best.safetensors", _checkpoint(model))
+    ck = load_checkpoint(path)
+    assert ck.info == {"step": 7} and ck.alphabet == {"symbols": " abc"}
+    assert ModelConfig.from_dict(ck.model_config) == preset("tiny")
+    for key, value in model.state_dict().items():
+        assert torch.equal(ck.model_state[key], value)
+    # A run directory stands for its best checkpoint.
+    assert resolve_model_path(tmp_path / "run") == path
+
+
+def test_optimizer_state_round_trip(tmp_path):
+    model = torch.nn.Linear(3, 2)
+    opt = torch.optim.AdamW(model.parameters(), lr=0.1)
+    model(torch.randn(4, 3)).sum().backward()
+    opt.step()
+    tensors, meta = optimizer_to_tensors(opt.state_dict())
+    restored = torch.optim.AdamW(torch.nn.Linear(3, 2).parameters(), lr=0.5)
+    restored.load_state_dict(optimizer_from_tensors(tensors, meta))
+    assert restored.param_groups[0]["lr"] == 0.1
+    assert torch.equal(
+        restored.state_dict()["state"][0]["exp_avg"], opt.state[model.weight]["exp_avg"]
+    )
+
+
+class _Exploit:
+    def __reduce__(self):
+        return (os.system, ("touch pwned",))
+
+
+def test_a_pickle_is_refused_without_being_executed(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    evil = tmp_path / "model.safetensors"
+    evil.write_bytes(pickle.dumps({"weights": _Exploit()}))
+    with pytest.raises(CheckpointError, match="never unpickles"):
+        load_checkpoint(evil)
+    assert not (tmp_path / "pwned").exists()
+
+
+def test_safetensors_without_dslearn_header_is_refused(tmp_path):
+    from safetensors.torch import save_file
+
+    save_file({"w": torch.zeros(2)}, str(tmp_path / "other.safetensors"))
+    with pytest.raises(CheckpointError, match="without a dslearn header"):
+        load_checkpoint(tmp_path / "other.safetensors")
+
+
+def test_missing_paths_are_named(tmp_path):
+    with pytest.raises(CheckpointError, match="no such checkpoint"):
+        load_checkpoint(tmp_path / "nope.safetensors")
+    with pytest.raises(CheckpointError, match="neither best.safetensors nor last.safetensors"):
+        load_checkpoint(tmp_path)
+
+
+def test_failed_write_leaves_previous_checkpoint_intact(tmp_path, monkeypatch):
+    model = build_model(preset("tiny"))
+    path = save_checkpoint(tmp_path / "last.safetensors", _checkpoint(model))
+    before = path.read_bytes()
+
+    def crash(*args, **kwargs):
+        raise OSError("disk full")
+
+    monkeypatch.setattr("dslearn.checkpoint.os.replace", crash)
+    with pytest.raises(OSError, match="disk full"):
+        save_checkpoint(path, _checkpoint(build_model(preset("tiny"))))
+    assert path.read_bytes() == before
+    assert list(tmp_path.iterdir()) == [path]  # no temp file left behind
