@@ -80,6 +80,214 @@ def _run_demo(args: argparse.Namespace) -> int:
     return 0
 
 
+def _add_model(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("model", help="list the model presets and their sizes")
+    p.add_argument("--list", action="store_true", help="print every preset (the default)")
+    p.set_defaults(func=_run_model)
+
+
+def _run_model(args: argparse.Namespace) -> int:
+    from dslearn.model import PRESETS, build_model, count_parameters, receptive_field
+
+    print(f"{'preset':<16} {'arch':<5} {'parameters':>12}  {'rnn':<22} receptive field")
+    for name, cfg in PRESETS.items():
+        n = count_parameters(build_model(cfg))
+        direction = "bi" if cfg.bidirectional else "uni"
+        layers = cfg.rnn_layers if cfg.arch == "ds2" else 1
+        rnn = f"{layers}x{direction}-{cfg.rnn_type} {cfg.rnn_hidden}"
+        print(f"{name:<16} {cfg.arch:<5} {n:>12,}  {rnn:<22} {receptive_field(cfg)} frames")
+    return 0
+
+
+def _add_train(sub: argparse._SubParsersAction) -> None:
+    from dslearn.train import TrainConfig
+
+    p = sub.add_parser(
+        "train",
+        help="train a model on manifests",
+        description="Train a DeepSpeech model with CTC. Runs unchanged on CPU, one GPU, or under "
+        "torchrun on many GPUs (see `python -m dslearn.train --help` header in dslearn/train.py).",
+    )
+    defaults = TrainConfig(train="", out="")
+    p.add_argument("--train", required=True, help="training manifest (.jsonl)")
+    p.add_argument("--valid", help="dev manifest for WER/CER, best checkpoint, early stopping")
+    p.add_argument("--out", required=True, help="run directory (checkpoints, metrics.jsonl)")
+    p.add_argument("--preset", default=defaults.preset, help="model preset (dslearn model --list)")
+    p.add_argument("--max-steps", type=int, help="stop after N optimizer steps")
+    p.add_argument("--max-minutes", type=float, help="stop after X minutes of training")
+    p.add_argument("--max-epochs", type=int, default=defaults.max_epochs)
+    p.add_argument("--device", default=defaults.device, help="auto | cpu | cuda | cuda:N | mps")
+    p.add_argument("--resume", action="store_true", help="continue from RUN_DIR/last.safetensors")
+    for name in ("batch_seconds", "lr", "weight_decay", "grad_clip", "min_lr_ratio"):
+        p.add_argument("--" + name.replace("_", "-"), type=float, default=getattr(defaults, name))
+    for name in (
+        "max_batch_size",
+        "warmup_steps",
+        "eval_every",
+        "log_every",
+        "seed",
+        "num_workers",
+        "early_stop_patience",
+        "threads",
+        "schedule_steps",
+    ):
+        p.add_argument("--" + name.replace("_", "-"), type=int, default=getattr(defaults, name))
+    p.add_argument("--eval-max-utterances", type=int, default=defaults.eval_max_utterances)
+    p.add_argument(
+        "--schedule", default=defaults.schedule, choices=["cosine", "onecycle", "constant"]
+    )
+    p.add_argument(
+        "--precision", default=defaults.precision, choices=["auto", "fp32", "bf16", "fp16"]
+    )
+    p.add_argument("--no-spec-augment", action="store_true", help="turn SpecAugment off")
+    p.add_argument("--no-speed-perturb", action="store_true", help="turn speed perturbation off")
+    p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    p.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="override a model field (model.rnn_hidden=128) or feature field "
+        "(features.n_mels=40); repeatable",
+    )
+    p.set_defaults(func=_run_train)
+
+
+def _parse_overrides(pairs: list[str]) -> tuple[dict, dict]:
+    import json
+
+    model, feats = {}, {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        section, dot, field_name = key.partition(".")
+        if not sep or not dot or section not in ("model", "features"):
+            raise ValueError(f"--set {pair!r}: expected model.FIELD=VALUE or features.FIELD=VALUE")
+        try:
+            parsed = json.loads(value)
+        except json.JSONDecodeError:
+            parsed = value  # bare strings such as lstm
+        (model if section == "model" else feats)[field_name] = parsed
+    return model, feats
+
+
+def _run_train(args: argparse.Namespace) -> int:
+    from dslearn.train import TrainConfig, Trainer
+
+    model_overrides, feature_overrides = _parse_overrides(args.set)
+    cfg = TrainConfig(
+        train=args.train, valid=args.valid, out=args.out, preset=args.preset,
+        model=model_overrides, features=feature_overrides, max_steps=args.max_steps,
+        max_minutes=args.max_minutes, max_epochs=args.max_epochs, device=args.device,
+        resume=args.resume, batch_seconds=args.batch_seconds, lr=args.lr,
+        weight_decay=args.weight_decay, grad_clip=args.grad_clip, min_lr_ratio=args.min_lr_ratio,
+        max_batch_size=args.max_batch_size, warmup_steps=args.warmup_steps,
+        eval_every=args.eval_every, log_every=args.log_every, seed=args.seed,
+        num_workers=args.num_workers, early_stop_patience=args.early_stop_patience,
+        threads=args.threads, schedule_steps=args.schedule_steps,
+        eval_max_utterances=args.eval_max_utterances, schedule=args.schedule,
+        precision=args.precision, spec_augment=not args.no_spec_augment,
+        speed_perturb=() if args.no_speed_perturb else TrainConfig.speed_perturb,
+        progress=not args.no_progress,
+    )  # fmt: skip
+    Trainer(cfg).fit()
+    return 0
+
+
+def _add_inference_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--model", help="checkpoint or run directory (default: the shipped model)")
+    p.add_argument("--device", default="cpu", help="cpu | cuda | auto")
+    p.add_argument("--threads", type=int, help="CPU threads for inference")
+    p.add_argument("--decoder", default="greedy", choices=["greedy"], help="decoding method")
+
+
+def _load_for_inference(args: argparse.Namespace):
+    import torch
+
+    from dslearn.inference import load_model
+
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    return load_model(args.model, device=args.device)
+
+
+def _add_eval(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("eval", help="WER/CER of a model on a manifest")
+    p.add_argument("--manifest", required=True, help="manifest to evaluate on (.jsonl)")
+    p.add_argument("--batch-size", type=int, default=16)
+    p.add_argument("--json", action="store_true", help='last line: {"wer":…,"cer":…,"n":…,…}')
+    _add_inference_options(p)
+    p.set_defaults(func=_run_eval)
+
+
+def _run_eval(args: argparse.Namespace) -> int:
+    import json
+
+    from tqdm.auto import tqdm
+
+    from dslearn.data import read_manifest
+    from dslearn.metrics import corpus_errors
+
+    asr = _load_for_inference(args)
+    utterances = read_manifest(args.manifest)
+    refs = [u.text for u in utterances]
+    hyps = []
+    paths = [u.audio_filepath for u in utterances]
+    for start in tqdm(
+        range(0, len(paths), args.batch_size), desc="eval", unit="batch", disable=args.json
+    ):
+        batch = paths[start : start + args.batch_size]
+        hyps += [h.text for h in asr.transcribe(batch, batch_size=args.batch_size)]
+    result = corpus_errors(refs, hyps)
+    result["decoder"] = args.decoder
+    if not args.json:
+        for ref, hyp in list(zip(refs, hyps))[:5]:
+            print(f"REF: {ref}\nHYP: {hyp}\n")
+        print(
+            f"WER {result['wer']:.4f}  CER {result['cer']:.4f}  on {result['n']} utterances "
+            f"({args.manifest}, model {asr.source})"
+        )
+    else:
+        print(json.dumps(result))
+    return 0
+
+
+def _add_transcribe(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("transcribe", help="transcribe audio files")
+    p.add_argument("files", nargs="+", help="audio files (wav, flac, ogg)")
+    p.add_argument("--timestamps", action="store_true", help="print word start/end seconds")
+    p.add_argument("--json", action="store_true", help="one JSON object per file")
+    p.add_argument("--batch-size", type=int, default=16)
+    _add_inference_options(p)
+    p.set_defaults(func=_run_transcribe)
+
+
+def _run_transcribe(args: argparse.Namespace) -> int:
+    import json
+
+    asr = _load_for_inference(args)
+    hyps = asr.transcribe(list(args.files), batch_size=args.batch_size)
+    for path, hyp in zip(args.files, hyps):
+        words = [{"word": w.word, "start": w.start, "end": w.end} for w in hyp.words]
+        if args.json:
+            print(
+                json.dumps(
+                    {
+                        "file": path,
+                        "text": hyp.text,
+                        "confidence": hyp.confidence,
+                        **({"words": words} if args.timestamps else {}),
+                    }
+                )
+            )
+        elif args.timestamps:
+            print(f"{path}: {hyp.text}")
+            for w in words:
+                print(f"  {w['start']:7.2f} {w['end']:7.2f}  {w['word']}")
+        else:
+            print(f"{path}: {hyp.text}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="dslearn",
@@ -87,6 +295,10 @@ def build_parser() -> argparse.ArgumentParser:
     )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     _add_synth(sub)
+    _add_model(sub)
+    _add_train(sub)
+    _add_eval(sub)
+    _add_transcribe(sub)
     _add_demo(sub)
     return parser
 

@@ -50,8 +50,12 @@ def test_save_and_load_round_trip(tmp_path, suffix):
 def test_stereo_is_mixed_down(tmp_path):
     t = np.arange(16000) / 16000
     left, right = np.sin(2 * np.pi * 440 * t), np.zeros_like(t)
-    sf.write(tmp_path / "stereo.wav", np.stack([left, right], axis=1).astype(np.float32) * 0.5,
-             16000, subtype="FLOAT")  # fmt: skip
+    sf.write(
+        tmp_path / "stereo.wav",
+        np.stack([left, right], axis=1).astype(np.float32) * 0.5,
+        16000,
+        subtype="FLOAT",
+    )
     mono = audio.load(tmp_path / "stereo.wav")
     assert mono.shape == (16000,)
     assert mono.abs().max().item() == pytest.approx(0.25, abs=1e-3)

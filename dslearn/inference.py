@@ -1,0 +1,191 @@
+"""Inference: a trained model with its features, alphabet and decoder, ready to transcribe files.
+
+>>> import dslearn
+>>> asr = dslearn.load_model()            # the pretrained model shipped in the package
+>>> asr.transcribe("clip.wav").text
+
+Long recordings are cut into overlapping chunks; each word is kept from the chunk in which it
+lies furthest from the edge, so no word is cut in half or transcribed twice.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+
+import torch
+
+from dslearn import audio as audio_io
+from dslearn.checkpoint import load_checkpoint, resolve_model_path
+from dslearn.decoding import GreedyDecoder, Hypothesis, WordTiming
+from dslearn.features import FeatureConfig, build_features
+from dslearn.model import ModelConfig, build_model, time_stride
+from dslearn.text import Alphabet
+
+PRETRAINED_DIR = "pretrained"  # inside dslearn/assets
+
+
+def pretrained_path() -> Path:
+    """The checkpoint shipped in the package (dslearn/assets/pretrained/model.safetensors)."""
+    path = Path(str(resources.files("dslearn") / "assets" / PRETRAINED_DIR / "model.safetensors"))
+    if not path.exists():
+        raise FileNotFoundError(
+            f"{path}: the pretrained model is missing from this installation; pass --model"
+        )
+    return path
+
+
+@dataclass(frozen=True)
+class ChunkOptions:
+    chunk_seconds: float = 20.0  # audio per forward pass for long files
+    overlap_seconds: float = 2.0  # shared by neighbouring chunks; words are split inside it
+
+
+class Recognizer:
+    """Features -> acoustic model -> decoder, on one device."""
+
+    def __init__(
+        self,
+        model: torch.nn.Module,
+        model_config: ModelConfig,
+        alphabet: Alphabet,
+        feature_config: FeatureConfig,
+        device: str | torch.device = "cpu",
+        source: str = "",
+    ) -> None:
+        self.device = torch.device(device)
+        self.model = model.to(self.device).eval()
+        self.model_config = model_config
+        self.alphabet = alphabet
+        self.feature_config = feature_config
+        self.features = build_features(feature_config).to(self.device).eval()
+        self.frame_shift = feature_config.hop_length / feature_config.sample_rate
+        self.frame_shift *= time_stride(model_config)  # seconds per output frame
+        self.decoder = GreedyDecoder(alphabet, frame_shift=self.frame_shift)
+        self.source = source
+
+    @property
+    def sample_rate(self) -> int:
+        return self.feature_config.sample_rate
+
+    @torch.inference_mode()
+    def log_probs(
+        self, audio: torch.Tensor, lengths: torch.Tensor
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        """``(B, samples)`` padded audio, ``(B,)`` lengths -> ``(B, T', C)`` log-probs, lengths."""
+        audio, lengths = audio.to(self.device), lengths.to(self.device)
+        feats, frames = self.features(audio, lengths)
+        log_probs, out_lengths = self.model(feats, frames)
+        return log_probs.float(), out_lengths
+
+    def _as_audio(self, item: str | os.PathLike | torch.Tensor) -> torch.Tensor:
+        if isinstance(item, str | os.PathLike):
+            return audio_io.load(item, self.sample_rate)
+        wave = torch.as_tensor(item, dtype=torch.float32)
+        if wave.ndim != 1:
+            raise ValueError(
+                f"expected (samples,) audio at {self.sample_rate} Hz, got {wave.shape}"
+            )
+        return wave
+
+    def transcribe(
+        self,
+        audio: str | os.PathLike | torch.Tensor | list,
+        decoder=None,
+        batch_size: int = 16,
+        chunks: ChunkOptions = ChunkOptions(),
+    ) -> Hypothesis | list[Hypothesis]:
+        """Transcribe a file path or a ``(samples,)`` tensor at 16 kHz, or a list of them.
+
+        Returns one ``Hypothesis`` (text, score, confidence, word timings in seconds) per input.
+        ``decoder`` defaults to greedy decoding; any dslearn decoder works.
+        """
+        single = not isinstance(audio, list | tuple)
+        waves = [self._as_audio(a) for a in ([audio] if single else audio)]
+        decoder = decoder or self.decoder
+        # Cut every input into chunks, decode all chunks in batches, then stitch per input.
+        pieces = [_chunk_spans(w.numel(), self.sample_rate, chunks) for w in waves]
+        flat = [(i, s, e) for i, spans in enumerate(pieces) for s, e in spans]
+        flat_order = sorted(range(len(flat)), key=lambda k: flat[k][2] - flat[k][1])
+        decoded: dict[int, Hypothesis] = {}
+        for start in range(0, len(flat_order), batch_size):
+            ids = flat_order[start : start + batch_size]
+            segs = [waves[flat[k][0]][flat[k][1] : flat[k][2]] for k in ids]
+            lengths = torch.tensor([s.numel() for s in segs])
+            batch = torch.nn.utils.rnn.pad_sequence(segs, batch_first=True)
+            log_probs, out_lengths = self.log_probs(batch, lengths)
+            for k, hyp in zip(ids, decoder(log_probs, out_lengths)):
+                decoded[k] = hyp
+        results, k = [], 0
+        for spans in pieces:
+            hyps = [decoded[k + j] for j in range(len(spans))]
+            k += len(spans)
+            results.append(_stitch(hyps, spans, self.sample_rate, chunks))
+        return results[0] if single else results
+
+
+def _chunk_spans(n: int, sr: int, opts: ChunkOptions) -> list[tuple[int, int]]:
+    """Sample ranges ``[start, end)`` covering ``n`` samples with overlapping chunks."""
+    size, overlap = int(opts.chunk_seconds * sr), int(opts.overlap_seconds * sr)
+    if n <= size:
+        return [(0, n)]
+    spans, start = [], 0
+    while True:
+        end = min(n, start + size)
+        spans.append((start, end))
+        if end == n:
+            return spans
+        start = end - overlap
+
+
+def _stitch(hyps: list[Hypothesis], spans, sr: int, opts: ChunkOptions) -> Hypothesis:
+    if len(hyps) == 1:
+        return hyps[0]
+    words: list[WordTiming] = []
+    half = opts.overlap_seconds / 2
+    for j, (hyp, (start, end)) in enumerate(zip(hyps, spans)):
+        offset = start / sr
+        # This chunk owns the middle of each overlap with its neighbours.
+        lo = offset + (half if j > 0 else 0.0)
+        hi = end / sr - (half if j < len(hyps) - 1 else 0.0)
+        for w in hyp.words:
+            middle = offset + (w.start + w.end) / 2
+            if lo <= middle < hi:
+                words.append(
+                    WordTiming(w.word, round(offset + w.start, 3), round(offset + w.end, 3))
+                )
+    n_frames = sum(max(1, len(h.token_frames)) for h in hyps)
+    confidence = sum(h.confidence * max(1, len(h.token_frames)) for h in hyps) / n_frames
+    return Hypothesis(
+        text=" ".join(w.word for w in words),
+        score=sum(h.score for h in hyps),
+        confidence=confidence,
+        words=words,
+    )
+
+
+def load_model(path: str | os.PathLike | None = None, device: str = "cpu") -> Recognizer:
+    """A ``Recognizer`` from a checkpoint file or run directory (default: the pretrained model).
+
+    Loading reads safetensors only: a checkpoint from a stranger cannot run code.
+    """
+    path = resolve_model_path(path) if path is not None else pretrained_path()
+    ck = load_checkpoint(path, with_extra=False)
+    model_config = ModelConfig.from_dict(ck.model_config)
+    model = build_model(model_config)
+    try:
+        model.load_state_dict(ck.model_state)
+    except RuntimeError as err:
+        raise ValueError(f"{path}: weights do not match the model config inside it: {err}") from err
+    if device == "auto":
+        device = "cuda" if torch.cuda.is_available() else "cpu"
+    return Recognizer(
+        model,
+        model_config,
+        Alphabet.from_dict(ck.alphabet),
+        FeatureConfig.from_dict(ck.feature_config),
+        device=device,
+        source=str(path),
+    )

@@ -1,0 +1,631 @@
+"""Training: one loop for a CPU, one GPU, or many GPUs and nodes.
+
+One process (CPU, or one CUDA/MPS device; ``--device auto`` picks the GPU when there is one)::
+
+    dslearn train --preset tiny --train data/demo/train.jsonl --valid data/demo/dev.jsonl \\
+        --out runs/tiny
+
+Several GPUs on one machine (DistributedDataParallel, NCCL; gloo when on CPU)::
+
+    torchrun --standalone --nproc_per_node=8 -m dslearn train --preset small ... --out runs/small
+
+Several nodes (run on each node, with its own --node_rank)::
+
+    torchrun --nnodes=2 --node_rank=0 --nproc_per_node=8 --master_addr=HOST --master_port=29500 \\
+        -m dslearn train --preset base ...
+
+Each step: a batch of padded audio goes to the device; features, speed perturbation and
+SpecAugment are computed there; the model's log-probs go into the CTC loss (float32, even under
+mixed precision); AdamW steps with a warm-up then cosine learning rate. Every ``eval_every`` steps
+the dev set is decoded greedily for WER/CER, and ``last.safetensors`` (everything needed to resume
+exactly) and ``best.safetensors`` (lowest dev WER) are written atomically into the run directory.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import math
+import os
+import signal
+import time
+import warnings
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import torch
+import torch.distributed as dist
+import torchaudio
+from torch.nn.parallel import DistributedDataParallel as DDP
+from tqdm.auto import tqdm
+
+from dslearn import checkpoint as ckpt_io
+from dslearn.ctc import ctc_loss
+from dslearn.data import BucketingBatchSampler, SpeechDataset, collate
+from dslearn.decoding import GreedyDecoder
+from dslearn.features import FeatureConfig, SpecAugment, build_features
+from dslearn.metrics import corpus_errors
+from dslearn.model import ModelConfig, build_model, check_ctc_lengths, preset, time_stride
+from dslearn.text import Alphabet
+
+# Peak dense throughput in FLOP/s, for the MFU estimate (per GPU; tensor cores for bf16/fp16).
+PEAK_FLOPS = {
+    "H100": {"bf16": 989e12, "fp16": 989e12, "fp32": 67e12},
+    "H200": {"bf16": 989e12, "fp16": 989e12, "fp32": 67e12},
+    "A100": {"bf16": 312e12, "fp16": 312e12, "fp32": 19.5e12},
+    "L4": {"bf16": 121e12, "fp16": 121e12, "fp32": 30e12},
+}
+
+
+@dataclass
+class TrainConfig:
+    """A training run. Every field is a ``dslearn train`` option of the same name."""
+
+    train: str  # training manifest (JSON Lines)
+    out: str  # run directory: checkpoints, metrics.jsonl, TensorBoard logs
+    valid: str | None = None  # dev manifest for WER/CER, best checkpoint and early stopping
+    preset: str = "tiny"  # model preset (see `dslearn model --list`)
+    model: dict = field(default_factory=dict)  # overrides of the preset's ModelConfig fields
+    features: dict = field(default_factory=dict)  # overrides of FeatureConfig fields
+    max_steps: int | None = None  # stop after this many optimizer steps
+    max_minutes: float | None = None  # stop after this much wall-clock training time
+    max_epochs: int = 1000  # stop after this many passes over the training set
+    batch_seconds: float = 200.0  # padded audio seconds per batch per process
+    max_batch_size: int = 64  # utterances per batch, at most
+    lr: float = 2e-3  # peak learning rate
+    weight_decay: float = 1e-2
+    warmup_steps: int = 100  # linear warm-up from 0 to lr
+    schedule: str = "cosine"  # after warm-up: "cosine" | "onecycle" | "constant"
+    schedule_steps: int | None = None  # horizon of the decay (default: max_steps, else 10k)
+    min_lr_ratio: float = 0.05  # cosine decays to lr * min_lr_ratio
+    grad_clip: float = 5.0  # max gradient norm
+    precision: str = "auto"  # "auto" (bf16 > fp16 on GPU, fp32 on CPU), "fp32", "bf16", "fp16"
+    spec_augment: bool = True
+    speed_perturb: tuple[float, ...] = (0.9, 1.0, 1.1)  # one factor per batch; () = off
+    eval_every: int = 200  # steps between dev evaluations and checkpoints
+    eval_max_utterances: int | None = 400  # dev subset size (first N lines), None = all
+    early_stop_patience: int = 0  # stop after this many evals without a better WER; 0 = never
+    log_every: int = 10  # steps between metrics.jsonl lines
+    seed: int = 0
+    device: str = "auto"  # "auto" | "cpu" | "cuda" | "cuda:N" | "mps"
+    num_workers: int = 0  # DataLoader worker processes
+    threads: int | None = None  # CPU threads for torch (default: torch's choice)
+    resume: bool = False  # continue from out/last.safetensors
+    tensorboard: bool = True
+    progress: bool = True
+
+    def to_dict(self) -> dict:
+        return dataclasses.asdict(self)
+
+
+def pick_device(name: str = "auto") -> torch.device:
+    if name != "auto":
+        return torch.device(name)
+    if torch.cuda.is_available():
+        return torch.device("cuda")
+    if getattr(torch.backends, "mps", None) and torch.backends.mps.is_available():
+        return torch.device("mps")
+    return torch.device("cpu")
+
+
+def pick_precision(name: str, device: torch.device) -> str:
+    if name != "auto":
+        return name
+    if device.type == "cuda":
+        return "bf16" if torch.cuda.is_bf16_supported() else "fp16"
+    return "fp32"  # CPU autocast slows RNNs down rather than up
+
+
+def lr_at(step: int, cfg: TrainConfig) -> float:
+    """Learning rate at optimizer step ``step`` (0-based); a pure function, so resume is exact."""
+    if step < cfg.warmup_steps:
+        return cfg.lr * (step + 1) / cfg.warmup_steps
+    horizon = cfg.schedule_steps or cfg.max_steps or 10_000
+    progress = min(1.0, (step - cfg.warmup_steps) / max(1, horizon - cfg.warmup_steps))
+    if cfg.schedule == "constant":
+        return cfg.lr
+    if cfg.schedule == "cosine":
+        low = cfg.lr * cfg.min_lr_ratio
+        return low + (cfg.lr - low) * 0.5 * (1 + math.cos(math.pi * progress))
+    if cfg.schedule == "onecycle":
+        return cfg.lr * max(0.0, 1.0 - progress)  # linear down after the warm-up's way up
+    raise ValueError(f"schedule must be cosine, onecycle or constant, got {cfg.schedule!r}")
+
+
+def model_flops_per_second(cfg: ModelConfig, frame_rate: float = 100.0) -> float:
+    """Forward FLOPs for one second of audio (multiply-adds count 2): conv, RNN and linear layers.
+
+    ``frame_rate`` is feature frames per second (100 with a 10 ms hop). Training costs about three
+    times this (forward + backward). Elementwise ops, batch norm and the softmax are left out.
+    """
+    flops = 0.0
+    if cfg.arch == "ds1":
+        window = (2 * cfg.context + 1) * cfg.n_feats
+        dense = window * cfg.dense_hidden + 2 * cfg.dense_hidden**2
+        out = cfg.dense_hidden * cfg.n_classes
+        rnn_in, rate = cfg.dense_hidden, frame_rate
+        flops += 2 * rate * (dense + out)
+        directions = 2 if cfg.bidirectional else 1
+        flops += 2 * rate * directions * cfg.rnn_hidden * cfg.dense_hidden
+        layers = 1
+    else:
+        freq, channels, rate = cfg.n_feats, 1, frame_rate
+        for c_out, (kf, kt), (sf, st) in zip(cfg.conv_channels, cfg.conv_kernels, cfg.conv_strides):
+            freq = (freq + 2 * (kf // 2) - kf) // sf + 1
+            rate = rate / st
+            flops += 2 * channels * c_out * kf * kt * freq * rate
+            channels = c_out
+        rnn_in, layers = channels * freq, cfg.rnn_layers
+        directions = 2 if cfg.bidirectional else 1
+        flops += 2 * rate * cfg.rnn_hidden * directions * cfg.n_classes
+    gates = 3 if cfg.rnn_type == "gru" else 4
+    directions = 2 if cfg.bidirectional else 1
+    for _ in range(layers):
+        flops += 2 * rate * directions * gates * (rnn_in + cfg.rnn_hidden) * cfg.rnn_hidden
+        rnn_in = cfg.rnn_hidden * directions
+    return flops
+
+
+def peak_flops(device: torch.device, precision: str) -> float | None:
+    if device.type != "cuda":
+        return None
+    name = torch.cuda.get_device_name(device)
+    for key, table in PEAK_FLOPS.items():
+        if key in name:
+            return table[precision]
+    return None
+
+
+class Trainer:
+    """Trains a DeepSpeech model from manifests; see the module docstring for the step."""
+
+    def __init__(self, cfg: TrainConfig, callbacks: list[Callable[[dict], None]] = ()) -> None:
+        self.cfg = cfg
+        self.callbacks = list(callbacks)
+        self.out = Path(cfg.out)
+        self._setup_distributed()
+        if cfg.threads:
+            torch.set_num_threads(cfg.threads)
+        self.device = pick_device(cfg.device) if self.world == 1 else self.device
+        self.precision = pick_precision(cfg.precision, self.device)
+        torch.manual_seed(cfg.seed)
+        # Trainer-owned randomness (speed factors, SpecAugment masks) lives in one generator
+        # whose state goes into the checkpoint, so a resumed run draws the same numbers.
+        self.gen = torch.Generator().manual_seed(cfg.seed)
+
+        self.alphabet = Alphabet()
+        self.feature_cfg = FeatureConfig(**cfg.features)
+        self.model_cfg = preset(
+            cfg.preset,
+            n_feats=self.feature_cfg.n_features,
+            n_classes=len(self.alphabet),
+            **cfg.model,
+        )
+        self.features = build_features(self.feature_cfg).to(self.device)
+        self.spec_augment = SpecAugment().to(self.device) if cfg.spec_augment else None
+        self.model = build_model(self.model_cfg).to(self.device)
+        self.ddp = DDP(self.model) if self.world > 1 else None
+        self.frame_shift = self.feature_cfg.hop_length / self.feature_cfg.sample_rate
+        self.frame_shift *= time_stride(self.model_cfg)
+        self.decoder = GreedyDecoder(self.alphabet, frame_shift=self.frame_shift)
+
+        self.train_set = SpeechDataset(cfg.train, self.alphabet)
+        self.valid_set = SpeechDataset(cfg.valid, self.alphabet) if cfg.valid else None
+        self.keep = self._drop_untrainable(self.train_set)
+        self.sampler = BucketingBatchSampler(
+            [self.train_set.durations[i] for i in self.keep],
+            max_batch_seconds=cfg.batch_seconds,
+            max_batch_size=cfg.max_batch_size,
+            num_replicas=self.world,
+            rank=self.rank,
+            seed=cfg.seed,
+        )
+        self.optimizer = torch.optim.AdamW(
+            self.model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay, betas=(0.9, 0.98)
+        )
+        self.scaler = torch.amp.GradScaler("cuda", enabled=self.precision == "fp16")
+        self.step, self.epoch, self.batch_in_epoch = 0, 0, 0
+        self.best = {"wer": math.inf, "cer": math.inf}
+        self.evals_since_best = 0
+        self.train_seconds = 0.0  # wall time spent training, carried across resumes
+        self._stop_signal = None
+        self.flops_per_audio_second = model_flops_per_second(self.model_cfg)
+        if cfg.resume:
+            self._resume()
+        if self.is_main:
+            self.out.mkdir(parents=True, exist_ok=True)
+            (self.out / "config.json").write_text(json.dumps(cfg.to_dict(), indent=2))
+
+    # --- setup ---------------------------------------------------------------------------------
+
+    def _setup_distributed(self) -> None:
+        self.world = int(os.environ.get("WORLD_SIZE", "1"))
+        self.rank = int(os.environ.get("RANK", "0"))
+        self.is_main = self.rank == 0
+        if self.world == 1:
+            return
+        local_rank = int(os.environ.get("LOCAL_RANK", "0"))
+        wants_gpu = self.cfg.device in ("auto", "cuda") and torch.cuda.is_available()
+        if wants_gpu:
+            torch.cuda.set_device(local_rank)
+            self.device = torch.device("cuda", local_rank)
+        else:
+            self.device = torch.device("cpu")
+        if not dist.is_initialized():
+            dist.init_process_group("nccl" if wants_gpu else "gloo")
+
+    def _drop_untrainable(self, dataset: SpeechDataset) -> list[int]:
+        """Indices of utterances whose transcript fits the model's output frames.
+
+        Checked with the fastest speed factor, which shortens audio the most. Utterances that
+        cannot fit are listed in ``skipped.jsonl`` and counted in a warning, never dropped silently.
+        """
+        fastest = max(self.cfg.speed_perturb or (1.0,))
+        sr, hop = self.feature_cfg.sample_rate, self.feature_cfg.hop_length
+        samples = torch.tensor([int(d * sr / fastest) for d in dataset.durations])
+        frames = self.model.output_lengths(samples // hop + 1)
+        needed = torch.tensor([_frames_needed(dataset.target_ids(i)) for i in range(len(dataset))])
+        keep = (needed <= frames).nonzero().flatten().tolist()
+        dropped = sorted(set(range(len(dataset))) - set(keep))
+        if dropped and self.is_main:
+            self.out.mkdir(parents=True, exist_ok=True)
+            with open(self.out / "skipped.jsonl", "w") as f:
+                for i in dropped:
+                    f.write(
+                        json.dumps(
+                            {
+                                "audio_filepath": str(dataset.path(i)),
+                                "needed_frames": int(needed[i]),
+                                "frames": int(frames[i]),
+                            }
+                        )
+                        + "\n"
+                    )
+            warnings.warn(
+                f"{len(dropped)} of {len(dataset)} training utterances are too short for their "
+                f"transcripts and are skipped; see {self.out / 'skipped.jsonl'} "
+                f"(first: {dataset.path(dropped[0])})",
+                stacklevel=2,
+            )
+        if not keep:
+            raise ValueError(f"{self.cfg.train}: no utterance is long enough for its transcript")
+        return keep
+
+    # --- checkpoints ---------------------------------------------------------------------------
+
+    def _checkpoint(self, with_training_state: bool) -> ckpt_io.Checkpoint:
+        info = {
+            "step": self.step,
+            "epoch": self.epoch,
+            "batch_in_epoch": self.batch_in_epoch,
+            "best": self.best,
+            "evals_since_best": self.evals_since_best,
+            "train_seconds": self.train_seconds,
+            "train_config": self.cfg.to_dict(),
+            "torch": torch.__version__,
+        }
+        extra = {}
+        if with_training_state:
+            optim_tensors, optim_meta = ckpt_io.optimizer_to_tensors(self.optimizer.state_dict())
+            extra.update(optim_tensors)
+            info["optimizer"] = optim_meta
+            info["scaler"] = self.scaler.state_dict() if self.scaler.is_enabled() else None
+            extra["rng.trainer"] = self.gen.get_state()
+            extra["rng.torch"] = torch.get_rng_state()
+            if self.device.type == "cuda":
+                extra["rng.cuda"] = torch.cuda.get_rng_state(self.device)
+        return ckpt_io.Checkpoint(
+            model_state=self.model.state_dict(),
+            model_config=self.model_cfg.to_dict(),
+            alphabet=self.alphabet.to_dict(),
+            feature_config=self.feature_cfg.to_dict(),
+            extra_tensors=extra,
+            info=info,
+        )
+
+    def save(self, name: str, with_training_state: bool = True) -> Path | None:
+        if not self.is_main:
+            return None
+        return ckpt_io.save_checkpoint(self.out / name, self._checkpoint(with_training_state))
+
+    def _resume(self) -> None:
+        path = self.out / ckpt_io.LAST
+        if not path.exists():
+            if self.is_main:
+                print(f"--resume: {path} does not exist yet; starting a new run")
+            return
+        ck = ckpt_io.load_checkpoint(path)
+        if ModelConfig.from_dict(ck.model_config) != self.model_cfg:
+            raise ValueError(f"{path}: model config differs from this run's; cannot resume")
+        self.model.load_state_dict(ck.model_state)
+        info = ck.info
+        self.optimizer.load_state_dict(
+            ckpt_io.optimizer_from_tensors(ck.extra_tensors, info["optimizer"])
+        )
+        if info.get("scaler") and self.scaler.is_enabled():
+            self.scaler.load_state_dict(info["scaler"])
+        self.gen.set_state(ck.extra_tensors["rng.trainer"])
+        torch.set_rng_state(ck.extra_tensors["rng.torch"])
+        if "rng.cuda" in ck.extra_tensors and self.device.type == "cuda":
+            torch.cuda.set_rng_state(ck.extra_tensors["rng.cuda"], self.device)
+        self.step, self.epoch = info["step"], info["epoch"]
+        self.batch_in_epoch = info["batch_in_epoch"]
+        self.best, self.evals_since_best = info["best"], info["evals_since_best"]
+        self.train_seconds = info["train_seconds"]
+        if self.is_main:
+            _truncate_metrics(self.out / "metrics.jsonl", self.step)
+            print(f"resumed from {path} at step {self.step} (epoch {self.epoch})")
+
+    # --- one step ------------------------------------------------------------------------------
+
+    def _speed_perturb(self, audio: torch.Tensor, lengths: torch.Tensor):
+        if not self.cfg.speed_perturb:
+            return audio, lengths
+        pick = torch.randint(len(self.cfg.speed_perturb), (1,), generator=self.gen).item()
+        factor = self.cfg.speed_perturb[pick]
+        if factor == 1.0:
+            return audio, lengths
+        # Playing audio recorded at sr * factor back at sr: faster and higher for factor > 1.
+        sr = self.feature_cfg.sample_rate
+        audio = torchaudio.functional.resample(audio, round(sr * factor), sr)
+        lengths = torch.ceil(lengths * (sr / round(sr * factor))).long().clamp(max=audio.shape[1])
+        return audio, lengths
+
+    def _forward_loss(self, batch, train: bool) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        audio, lengths = batch.audio.to(self.device), batch.audio_lengths.to(self.device)
+        if train:
+            audio, lengths = self._speed_perturb(audio, lengths)
+        with torch.no_grad():
+            feats, frames = self.features(audio, lengths)
+            if train and self.spec_augment is not None:
+                feats = self.spec_augment(feats, frames, generator=self.gen)
+        model = self.ddp if (train and self.ddp is not None) else self.model
+        dtype = {"bf16": torch.bfloat16, "fp16": torch.float16}.get(self.precision)
+        with torch.autocast(self.device.type, dtype=dtype, enabled=dtype is not None):
+            log_probs, out_lengths = model(feats, frames)
+        targets = batch.targets.to(self.device)
+        target_lengths = batch.target_lengths.to(self.device)
+        names = [str(p) for p in batch.paths] if hasattr(batch, "paths") else None
+        check_ctc_lengths(out_lengths, target_lengths, targets, names)
+        loss = ctc_loss(
+            log_probs, out_lengths, targets, target_lengths, names=names, on_nonfinite="skip"
+        )
+        return loss, log_probs, out_lengths
+
+    def _train_step(self, batch) -> dict:
+        self.model.train()
+        for group in self.optimizer.param_groups:
+            group["lr"] = lr_at(self.step, self.cfg)
+        loss, _, _ = self._forward_loss(batch, train=True)
+        self.optimizer.zero_grad(set_to_none=True)
+        self.scaler.scale(loss).backward()
+        self.scaler.unscale_(self.optimizer)
+        grad_norm = torch.nn.utils.clip_grad_norm_(self.model.parameters(), self.cfg.grad_clip)
+        if torch.isfinite(grad_norm):
+            self.scaler.step(self.optimizer)
+        else:
+            warnings.warn(
+                f"step {self.step}: non-finite gradient norm; update skipped", stacklevel=2
+            )
+        self.scaler.update()
+        loss_value = loss.detach()
+        if self.world > 1:
+            dist.all_reduce(loss_value)
+            loss_value /= self.world
+        return {"loss": float(loss_value), "grad_norm": float(grad_norm)}
+
+    # --- evaluation ----------------------------------------------------------------------------
+
+    @torch.no_grad()
+    def evaluate(self, dataset: SpeechDataset | None = None, max_utterances: int | None = None):
+        """Greedy WER/CER and CTC loss on a dataset (default: the dev set)."""
+        dataset = dataset or self.valid_set
+        if dataset is None:
+            return {}
+        self.model.eval()
+        n = len(dataset) if max_utterances is None else min(len(dataset), max_utterances)
+        order = sorted(range(n), key=lambda i: dataset.durations[i])  # little padding
+        refs, hyps, losses = [], [], []
+        for start in range(0, n, 32):
+            batch = collate([dataset[i] for i in order[start : start + 32]])
+            loss, log_probs, out_lengths = self._forward_loss(batch, train=False)
+            losses.append(float(loss) * len(batch.texts))
+            hyps += [h.text for h in self.decoder(log_probs, out_lengths)]
+            refs += batch.texts
+        result = corpus_errors(refs, hyps)
+        result["loss"] = sum(losses) / max(1, n)
+        result["examples"] = [{"ref": r, "hyp": h} for r, h in list(zip(refs, hyps))[:3]]
+        return result
+
+    # --- the loop ------------------------------------------------------------------------------
+
+    def _out_of_budget(self) -> str | None:
+        if self.cfg.max_steps is not None and self.step >= self.cfg.max_steps:
+            return f"reached --max-steps {self.cfg.max_steps}"
+        if self.cfg.max_minutes is not None and self.train_seconds >= 60 * self.cfg.max_minutes:
+            return f"reached --max-minutes {self.cfg.max_minutes:g}"
+        if self.epoch >= self.cfg.max_epochs:
+            return f"reached {self.cfg.max_epochs} epochs"
+        if self._stop_signal is not None:
+            return f"received signal {self._stop_signal}"
+        return None
+
+    def _budget_flag(self) -> bool:
+        """Whether to stop, agreed by all ranks (their clocks differ; their steps must not)."""
+        stop = torch.tensor(float(self._out_of_budget() is not None))
+        if self.world > 1:
+            dist.all_reduce(stop, op=dist.ReduceOp.MAX)
+        return bool(stop.item())
+
+    def fit(self) -> dict:
+        """Train until a budget runs out; returns the final dev metrics and where things are."""
+        cfg = self.cfg
+        writer = self._tensorboard()
+        metrics_file = open(self.out / "metrics.jsonl", "a") if self.is_main else None
+        previous = {s: signal.signal(s, self._on_signal) for s in (signal.SIGTERM, signal.SIGINT)}
+        bar = tqdm(
+            total=cfg.max_steps,
+            initial=self.step,
+            disable=not (cfg.progress and self.is_main),
+            unit="step",
+            dynamic_ncols=True,
+        )
+        reason, window = None, _ThroughputWindow()
+        try:
+            while not self._budget_flag():
+                self.sampler.set_epoch(self.epoch)
+                self.sampler.load_state_dict({"epoch": self.epoch, "position": self.batch_in_epoch})
+                for batch_ids in self.sampler:
+                    started = time.perf_counter()
+                    batch = collate([self.train_set[self.keep[i]] for i in batch_ids])
+                    stats = self._train_step(batch)
+                    if self.device.type == "cuda":
+                        torch.cuda.synchronize(self.device)
+                    elapsed = time.perf_counter() - started
+                    self.train_seconds += elapsed
+                    self.step += 1
+                    self.batch_in_epoch += 1
+                    window.add(batch, elapsed)
+                    bar.update(1)
+                    bar.set_postfix(loss=f"{stats['loss']:.3f}", refresh=False)
+                    if self.step % cfg.log_every == 0:
+                        lr = lr_at(self.step - 1, cfg)
+                        record = {"step": self.step, "epoch": self.epoch, **stats, "lr": lr}
+                        record.update(window.rates(self))
+                        self._log(record, metrics_file, writer, "train")
+                        window = _ThroughputWindow()
+                    if self.step % cfg.eval_every == 0:
+                        self._eval_and_checkpoint(metrics_file, writer, bar)
+                    if self._budget_flag():
+                        break
+                else:
+                    self.epoch += 1
+                    self.batch_in_epoch = 0
+                    continue
+                break
+            reason = self._out_of_budget() or "stopped"
+            if self.step % cfg.eval_every != 0:
+                self._eval_and_checkpoint(metrics_file, writer, bar)
+        finally:
+            bar.close()
+            for s, handler in previous.items():
+                signal.signal(s, handler)
+            if metrics_file:
+                metrics_file.close()
+            if writer:
+                writer.close()
+        summary = {
+            "reason": reason,
+            "step": self.step,
+            "epoch": self.epoch,
+            "train_minutes": self.train_seconds / 60,
+            "best": self.best,
+            "out": str(self.out),
+        }
+        if self.is_main and cfg.progress:
+            print(
+                f"training stopped: {reason} (step {self.step}, "
+                f"{self.train_seconds / 60:.1f} min); best dev {self.best}"
+            )
+        return summary
+
+    def _eval_and_checkpoint(self, metrics_file, writer, bar) -> None:
+        result = {}
+        if self.is_main and self.valid_set is not None:
+            result = self.evaluate(max_utterances=self.cfg.eval_max_utterances)
+            record = {
+                "step": self.step,
+                "epoch": self.epoch,
+                **{k: v for k, v in result.items() if k != "examples"},
+            }
+            self._log(record, metrics_file, writer, "valid")
+            bar.write(
+                f"step {self.step}: dev WER {result['wer']:.3f} CER {result['cer']:.3f} "
+                f"loss {result['loss']:.3f} | ref: {result['examples'][0]['ref']!r} "
+                f"hyp: {result['examples'][0]['hyp']!r}"
+            )
+            if (result["wer"], result["cer"]) < (self.best["wer"], self.best["cer"]):
+                self.best = {"wer": result["wer"], "cer": result["cer"], "step": self.step}
+                self.evals_since_best = 0
+                self.save(ckpt_io.BEST, with_training_state=False)
+            else:
+                self.evals_since_best += 1
+        self.save(ckpt_io.LAST)
+        if self.world > 1:
+            # Everyone learns rank 0's early-stopping decision, and nobody races its file writes.
+            flag = torch.tensor(float(self.evals_since_best))
+            dist.broadcast(flag, src=0)
+            self.evals_since_best = int(flag.item())
+            dist.barrier()
+        patience = self.cfg.early_stop_patience
+        if patience and self.evals_since_best >= patience:
+            self._stop_signal = f"early stopping ({patience} evals without a better dev WER)"
+
+    def _log(self, record: dict, metrics_file, writer, split: str) -> None:
+        record = {"split": split, **record}
+        if metrics_file:
+            metrics_file.write(json.dumps(record) + "\n")
+            metrics_file.flush()
+        if writer:
+            for key, value in record.items():
+                if isinstance(value, int | float) and key not in ("step", "epoch"):
+                    writer.add_scalar(f"{split}/{key}", value, self.step)
+        for callback in self.callbacks:
+            callback(record)
+
+    def _tensorboard(self):
+        if not (self.cfg.tensorboard and self.is_main):
+            return None
+        try:
+            from torch.utils.tensorboard import SummaryWriter
+        except ImportError:  # tensorboard is optional; metrics.jsonl has the same numbers
+            return None
+        return SummaryWriter(str(self.out / "tensorboard"))
+
+    def _on_signal(self, signum, frame) -> None:
+        # Finish the current step, write last.safetensors, then stop: nothing is lost.
+        self._stop_signal = signal.Signals(signum).name
+
+
+class _ThroughputWindow:
+    """Samples, audio seconds and padding over the steps since the last log line."""
+
+    def __init__(self) -> None:
+        self.samples = self.audio = self.padded = self.seconds = 0.0
+
+    def add(self, batch, elapsed: float) -> None:
+        self.samples += len(batch.texts)
+        self.audio += float(batch.audio_lengths.sum())
+        self.padded += batch.audio.numel()
+        self.seconds += elapsed
+
+    def rates(self, trainer: Trainer) -> dict:
+        sr = trainer.feature_cfg.sample_rate
+        audio_seconds = self.audio / sr
+        out = {
+            "samples_per_sec": self.samples / self.seconds * trainer.world,
+            "audio_sec_per_sec": audio_seconds / self.seconds * trainer.world,
+            "padding": 1 - self.audio / max(1.0, self.padded),
+        }
+        peak = peak_flops(trainer.device, trainer.precision)
+        if peak:
+            # Padded frames cost FLOPs too, but only real audio counts as useful work.
+            achieved = 3 * trainer.flops_per_audio_second * audio_seconds / self.seconds
+            out["mfu"] = achieved / peak
+        return out
+
+
+def _frames_needed(target: list[int]) -> int:
+    """CTC needs a frame per label plus a blank between repeated labels."""
+    return len(target) + sum(1 for a, b in zip(target, target[1:]) if a == b)
+
+
+def _truncate_metrics(path: Path, step: int) -> None:
+    """Drop lines logged after the checkpoint we resume from: they will be logged again."""
+    if not path.exists():
+        return
+    kept = [line for line in path.read_text().splitlines() if json.loads(line)["step"] <= step]
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text("".join(line + "\n" for line in kept))
+    os.replace(tmp, path)

@@ -1,0 +1,64 @@
+"""The `dslearn` command line, run as a user runs it: a subprocess."""
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+
+def dslearn(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "dslearn", *args],
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+        timeout=300,
+    )
+
+
+def test_help_lists_the_subcommands():
+    out = dslearn("--help")
+    assert out.returncode == 0
+    for command in ("synth", "train", "eval", "transcribe", "demo", "model"):
+        assert command in out.stdout
+
+
+def test_synth_writes_a_corpus_and_refuses_to_clobber_it(tmp_path):
+    out = dslearn("synth", "--out", str(tmp_path / "c"), "--hours", "0.01", "--seed", "3")
+    assert out.returncode == 0, out.stderr
+    assert "test-unseen-voices" in out.stdout
+    for split in ("train", "dev", "test", "test-unseen-voices"):
+        lines = (tmp_path / "c" / f"{split}.jsonl").read_text().splitlines()
+        assert lines, split
+        first = json.loads(lines[0])
+        assert {"audio_filepath", "duration", "text", "speaker", "words"} <= set(first)
+        assert (tmp_path / "c" / first["audio_filepath"]).is_file()
+    again = dslearn("synth", "--out", str(tmp_path / "c"), "--hours", "0.01")
+    assert again.returncode == 2
+    assert "--overwrite" in again.stderr or "overwrite" in again.stderr
+    assert "Traceback" not in again.stderr
+
+
+def test_synth_rejects_nonsense_hours(tmp_path):
+    out = dslearn("synth", "--out", str(tmp_path / "c"), "--hours", "-1")
+    assert out.returncode == 2 and "hours" in out.stderr and "Traceback" not in out.stderr
+
+
+@pytest.mark.slow
+def test_demo_runs_end_to_end(tmp_path):
+    out = dslearn("demo", "--out", str(tmp_path / "demo"), "--hours", "0.01")
+    assert out.returncode == 0, out.stderr
+    assert "(batch, frames, n_mels)" in out.stdout
+    assert (tmp_path / "demo" / "test.jsonl").is_file()
+
+
+def test_model_list_prints_every_preset_with_its_size():
+    from dslearn.model import PRESETS, build_model, count_parameters
+
+    out = dslearn("model", "--list")
+    assert out.returncode == 0
+    for name in PRESETS:
+        n = count_parameters(build_model(PRESETS[name]))
+        assert f"{n:,}" in out.stdout, name
