@@ -10,7 +10,8 @@ import argparse
 import sys
 from pathlib import Path
 
-DEMO_HOURS = 0.05  # 3 minutes of speech: a few seconds to synthesize on two cores
+DEMO_HOURS = 0.3  # 18 minutes of speech: about 5 s to synthesize on two cores
+DEMO_MINUTES = 3.0  # training budget of the demo: long enough to see CTC start to read
 
 
 def _add_synth(sub: argparse._SubParsersAction) -> None:
@@ -48,26 +49,33 @@ def _add_demo(sub: argparse._SubParsersAction) -> None:
         "demo",
         help="the main job on the embedded default data",
         description=(
-            "Generate a small synthetic corpus and show what is in it: splits, voices, example "
-            "utterances with espeak-ng's word timings, and the log-mel features a model will see."
+            "The whole pipeline on the embedded synthetic corpus: generate speech, show what a "
+            "model sees, train the tiny model for a few minutes, evaluate it next to the "
+            "pretrained model shipped in the package, and transcribe held-out files."
         ),
     )
     p.add_argument("--out", type=Path, default=Path("data/demo"), help="corpus folder")
+    p.add_argument("--run", type=Path, default=Path("runs/demo"), help="training run folder")
     p.add_argument("--hours", type=float, default=DEMO_HOURS, help="hours of audio to generate")
+    p.add_argument("--minutes", type=float, default=DEMO_MINUTES, help="training budget")
     p.add_argument("--seed", type=int, default=0)
     p.set_defaults(func=_run_demo)
 
 
 def _run_demo(args: argparse.Namespace) -> int:
+    import shutil
+
     import torch
 
     from dslearn import audio, data, features, synth
+    from dslearn.inference import evaluate, load_model, pretrained_path
+    from dslearn.train import TrainConfig, Trainer
 
-    print(f"[1/2] Generating {args.hours:g} h of synthetic speech in {args.out} ...", flush=True)
+    print(f"[1/5] Generating {args.hours:g} h of synthetic speech in {args.out}", flush=True)
     summary = synth.generate_corpus(args.out, hours=args.hours, seed=args.seed, overwrite=True)
     print(synth.describe_corpus(args.out, summary=summary))
 
-    print("\n[2/2] What a model sees: log-mel features of the first test utterance", flush=True)
+    print("\n[2/5] What a model sees: log-mel features of the first test utterance", flush=True)
     utt = data.read_manifest(args.out / "test.jsonl")[0]
     wave = audio.load(utt.audio_filepath)
     extractor = features.build_features(features.FeatureConfig())
@@ -76,7 +84,43 @@ def _run_demo(args: argparse.Namespace) -> int:
     print(f"  text:      {utt.text!r}  ({len(utt.text)} characters)")
     print(f"  audio:     {wave.numel()} samples = {wave.numel() / audio.SAMPLE_RATE:.2f} s")
     print(f"  features:  {tuple(feats.shape)} = (batch, frames, n_mels); {int(frames[0])} frames")
-    print(f"  CTC needs at least {len(utt.text)} frames for this text: it has {int(frames[0])}.")
+
+    print(f"\n[3/5] Training the tiny DeepSpeech 2 for {args.minutes:g} min in {args.run}")
+    shutil.rmtree(args.run, ignore_errors=True)
+    cfg = TrainConfig(
+        train=str(args.out / "train.jsonl"),
+        valid=str(args.out / "dev.jsonl"),
+        out=str(args.run),
+        preset="tiny",
+        max_minutes=args.minutes,
+        batch_seconds=200,
+        eval_every=50,
+        seed=args.seed,
+    )
+    Trainer(cfg).fit()
+
+    print("\n[4/5] Word and character error rates (greedy decoding)")
+    models = {"trained now": load_model(args.run)}
+    try:
+        models["pretrained"] = load_model(pretrained_path())
+    except FileNotFoundError as err:
+        print(f"  ({err})")
+    hyps = {}
+    print(f"  {'model':<12} {'split':<20} {'WER':>6} {'CER':>6}   n")
+    for name, asr in models.items():
+        for split in ("test", "test-unseen-voices"):
+            result, _, hyps[name, split] = evaluate(asr, args.out / f"{split}.jsonl")
+            print(
+                f"  {name:<12} {split:<20} {result['wer']:>6.3f} {result['cer']:>6.3f} "
+                f"{result['n']:>3}"
+            )
+
+    print("\n[5/5] Transcripts of held-out files")
+    for i, utt in enumerate(data.read_manifest(args.out / "test-unseen-voices.jsonl")[:3]):
+        print(f"  {Path(utt.audio_filepath).name}  ({utt.speaker}, a voice never trained on)")
+        print(f"    reference:    {utt.text}")
+        for name in models:
+            print(f"    {name + ':':<13} {hyps[name, 'test-unseen-voices'][i]}")
     return 0
 
 
@@ -222,32 +266,22 @@ def _add_eval(sub: argparse._SubParsersAction) -> None:
 def _run_eval(args: argparse.Namespace) -> int:
     import json
 
-    from tqdm.auto import tqdm
-
-    from dslearn.data import read_manifest
-    from dslearn.metrics import corpus_errors
+    from dslearn.inference import evaluate
 
     asr = _load_for_inference(args)
-    utterances = read_manifest(args.manifest)
-    refs = [u.text for u in utterances]
-    hyps = []
-    paths = [u.audio_filepath for u in utterances]
-    for start in tqdm(
-        range(0, len(paths), args.batch_size), desc="eval", unit="batch", disable=args.json
-    ):
-        batch = paths[start : start + args.batch_size]
-        hyps += [h.text for h in asr.transcribe(batch, batch_size=args.batch_size)]
-    result = corpus_errors(refs, hyps)
+    result, refs, hyps = evaluate(
+        asr, args.manifest, batch_size=args.batch_size, progress=not args.json
+    )
     result["decoder"] = args.decoder
-    if not args.json:
-        for ref, hyp in list(zip(refs, hyps))[:5]:
-            print(f"REF: {ref}\nHYP: {hyp}\n")
-        print(
-            f"WER {result['wer']:.4f}  CER {result['cer']:.4f}  on {result['n']} utterances "
-            f"({args.manifest}, model {asr.source})"
-        )
-    else:
+    if args.json:
         print(json.dumps(result))
+        return 0
+    for ref, hyp in list(zip(refs, hyps))[:5]:
+        print(f"REF: {ref}\nHYP: {hyp}\n")
+    print(
+        f"WER {result['wer']:.4f}  CER {result['cer']:.4f}  on {result['n']} utterances "
+        f"({args.manifest}, model {asr.source})"
+    )
     return 0
 
 

@@ -189,3 +189,32 @@ def load_model(path: str | os.PathLike | None = None, device: str = "cpu") -> Re
         device=device,
         source=str(path),
     )
+
+
+def evaluate(
+    asr: Recognizer,
+    manifest: str | os.PathLike,
+    decoder=None,
+    batch_size: int = 16,
+    progress: bool = True,
+) -> tuple[dict, list[str], list[str]]:
+    """Transcribe every utterance of a manifest; returns (WER/CER summary, references, hypotheses).
+
+    References are normalized the same way as training targets, so casing or digits in a
+    manifest do not count as errors.
+    """
+    from tqdm.auto import tqdm
+
+    from dslearn.data import read_manifest
+    from dslearn.metrics import corpus_errors
+    from dslearn.text import normalize
+
+    utterances = read_manifest(manifest)
+    refs = [normalize(u.text) for u in utterances]
+    paths = [u.audio_filepath for u in utterances]
+    hyps: list[str] = []
+    batches = range(0, len(paths), batch_size)
+    for start in tqdm(batches, desc="eval", unit="batch", disable=not progress, leave=False):
+        chunk = paths[start : start + batch_size]
+        hyps += [h.text for h in asr.transcribe(chunk, decoder=decoder, batch_size=batch_size)]
+    return corpus_errors(refs, hyps), refs, hyps

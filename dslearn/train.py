@@ -77,7 +77,8 @@ class TrainConfig:
     weight_decay: float = 1e-2
     warmup_steps: int = 100  # linear warm-up from 0 to lr
     schedule: str = "cosine"  # after warm-up: "cosine" | "onecycle" | "constant"
-    schedule_steps: int | None = None  # horizon of the decay (default: max_steps, else 10k)
+    schedule_steps: int | None = None  # decay horizon (default: max_steps; with only max_minutes,
+    # estimated from the speed of the warm-up steps; else 10k)
     min_lr_ratio: float = 0.05  # cosine decays to lr * min_lr_ratio
     grad_clip: float = 5.0  # max gradient norm
     precision: str = "auto"  # "auto" (bf16 > fp16 on GPU, fp32 on CPU), "fp32", "bf16", "fp16"
@@ -117,11 +118,14 @@ def pick_precision(name: str, device: torch.device) -> str:
     return "fp32"  # CPU autocast slows RNNs down rather than up
 
 
-def lr_at(step: int, cfg: TrainConfig) -> float:
-    """Learning rate at optimizer step ``step`` (0-based); a pure function, so resume is exact."""
+def lr_at(step: int, cfg: TrainConfig, horizon: int | None = None) -> float:
+    """Learning rate at optimizer step ``step`` (0-based); a pure function, so resume is exact.
+
+    ``horizon`` (steps) is where the decay ends; by default ``schedule_steps`` or ``max_steps``.
+    """
     if step < cfg.warmup_steps:
         return cfg.lr * (step + 1) / cfg.warmup_steps
-    horizon = cfg.schedule_steps or cfg.max_steps or 10_000
+    horizon = horizon or cfg.schedule_steps or cfg.max_steps or 10_000
     progress = min(1.0, (step - cfg.warmup_steps) / max(1, horizon - cfg.warmup_steps))
     if cfg.schedule == "constant":
         return cfg.lr
@@ -229,10 +233,16 @@ class Trainer:
         self.best = {"wer": math.inf, "cer": math.inf}
         self.evals_since_best = 0
         self.train_seconds = 0.0  # wall time spent training, carried across resumes
+        self.horizon = cfg.schedule_steps or cfg.max_steps  # None: fixed after the warm-up
         self._stop_signal = None
         self.flops_per_audio_second = model_flops_per_second(self.model_cfg)
         if cfg.resume:
             self._resume()
+        elif (self.out / ckpt_io.LAST).exists():
+            raise ValueError(
+                f"{self.out} already holds a training run ({ckpt_io.LAST}); pass --resume to "
+                "continue it, or choose another --out"
+            )
         if self.is_main:
             self.out.mkdir(parents=True, exist_ok=True)
             (self.out / "config.json").write_text(json.dumps(cfg.to_dict(), indent=2))
@@ -302,6 +312,7 @@ class Trainer:
             "best": self.best,
             "evals_since_best": self.evals_since_best,
             "train_seconds": self.train_seconds,
+            "horizon": self.horizon,
             "train_config": self.cfg.to_dict(),
             "torch": torch.__version__,
         }
@@ -331,6 +342,10 @@ class Trainer:
 
     def _resume(self) -> None:
         path = self.out / ckpt_io.LAST
+        if self.is_main:
+            # A run killed while writing leaves its temp file; the real checkpoint is intact.
+            for stale in self.out.glob(".*.safetensors.tmp-*"):
+                stale.unlink()
         if not path.exists():
             if self.is_main:
                 print(f"--resume: {path} does not exist yet; starting a new run")
@@ -353,6 +368,7 @@ class Trainer:
         self.batch_in_epoch = info["batch_in_epoch"]
         self.best, self.evals_since_best = info["best"], info["evals_since_best"]
         self.train_seconds = info["train_seconds"]
+        self.horizon = info.get("horizon", self.horizon)
         if self.is_main:
             _truncate_metrics(self.out / "metrics.jsonl", self.step)
             print(f"resumed from {path} at step {self.step} (epoch {self.epoch})")
@@ -396,7 +412,7 @@ class Trainer:
     def _train_step(self, batch) -> dict:
         self.model.train()
         for group in self.optimizer.param_groups:
-            group["lr"] = lr_at(self.step, self.cfg)
+            group["lr"] = lr_at(self.step, self.cfg, self.horizon)
         loss, _, _ = self._forward_loss(batch, train=True)
         self.optimizer.zero_grad(set_to_none=True)
         self.scaler.scale(loss).backward()
@@ -486,11 +502,12 @@ class Trainer:
                     self.train_seconds += elapsed
                     self.step += 1
                     self.batch_in_epoch += 1
+                    self._fix_horizon()
                     window.add(batch, elapsed)
                     bar.update(1)
                     bar.set_postfix(loss=f"{stats['loss']:.3f}", refresh=False)
                     if self.step % cfg.log_every == 0:
-                        lr = lr_at(self.step - 1, cfg)
+                        lr = lr_at(self.step - 1, cfg, self.horizon)
                         record = {"step": self.step, "epoch": self.epoch, **stats, "lr": lr}
                         record.update(window.rates(self))
                         self._log(record, metrics_file, writer, "train")
@@ -529,6 +546,29 @@ class Trainer:
                 f"{self.train_seconds / 60:.1f} min); best dev {self.best}"
             )
         return summary
+
+    def _fix_horizon(self) -> None:
+        """With only a time budget, size the LR decay to the steps that fit in it.
+
+        Measured once, at the end of the warm-up, then stored in checkpoints: a resumed run keeps
+        the same schedule however fast its machine is.
+        """
+        cfg = self.cfg
+        if self.horizon is not None or cfg.max_minutes is None:
+            return
+        if self.step < max(cfg.warmup_steps, 20):
+            return
+        seconds_per_step = self.train_seconds / self.step
+        remaining = 60 * cfg.max_minutes - self.train_seconds
+        estimate = torch.tensor(float(self.step + remaining / seconds_per_step))
+        if self.world > 1:
+            dist.broadcast(estimate, src=0)  # all ranks must follow one schedule
+        self.horizon = int(estimate.item())
+        if self.is_main and cfg.progress:
+            tqdm.write(
+                f"step {self.step}: {seconds_per_step:.2f} s/step, so the learning rate "
+                f"decays over about {self.horizon} steps to fit --max-minutes"
+            )
 
     def _eval_and_checkpoint(self, metrics_file, writer, bar) -> None:
         result = {}

@@ -1,0 +1,239 @@
+"""Training for real on synthesized speech: overfitting, exact resume after SIGKILL, DDP on CPU."""
+
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import torch
+
+from dslearn import synth
+from dslearn.checkpoint import load_checkpoint
+from dslearn.data import Utterance, write_manifest
+from dslearn.inference import load_model
+from dslearn.train import TrainConfig, Trainer, lr_at
+
+SENTENCE = "please set a timer for twenty minutes in the kitchen"  # ten words, about 3 s
+
+
+def _read_metrics(run: Path, split: str = "train") -> dict[int, dict]:
+    lines = (run / "metrics.jsonl").read_text().splitlines()
+    return {r["step"]: r for r in map(json.loads, lines) if r["split"] == split}
+
+
+@pytest.fixture(scope="module")
+def corpus(tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp("corpus")
+    synth.generate_corpus(out, hours=0.02, seed=11, progress=False)
+    return out
+
+
+def test_overfits_one_utterance_exactly(tmp_path):
+    """DeepSpeech's CI smoke test: one ~3 s, 10-word utterance is learned exactly on CPU."""
+    wave, words = synth.synthesize(SENTENCE, voice="en-us+m3")
+    assert len(words) == 10 and 2.5 < len(wave) / 16000 < 4.0
+    from dslearn import audio
+
+    audio.save(tmp_path / "one.wav", wave)
+    write_manifest(
+        tmp_path / "one.jsonl", [Utterance(tmp_path / "one.wav", len(wave) / 16000, SENTENCE)]
+    )
+    torch.set_num_threads(2)
+    cfg = TrainConfig(
+        train=str(tmp_path / "one.jsonl"),
+        valid=str(tmp_path / "one.jsonl"),
+        out=str(tmp_path / "run"),
+        preset="tiny",
+        max_steps=300,
+        lr=3e-3,
+        warmup_steps=20,
+        schedule="constant",
+        eval_every=25,
+        early_stop_patience=0,
+        spec_augment=False,
+        speed_perturb=(),
+        tensorboard=False,
+        progress=False,
+        log_every=25,
+    )
+    exact = {}
+
+    def stop_when_exact(record):
+        if record["split"] == "valid" and record["wer"] == 0.0 and not exact:
+            exact["step"] = record["step"]
+            trainer._stop_signal = "transcript learned"
+
+    trainer = Trainer(cfg, callbacks=[stop_when_exact])
+    trainer.fit()
+    assert exact, f"not exact after 300 steps; best {trainer.best}"
+    assert exact["step"] <= 300
+    asr = load_model(tmp_path / "run")
+    assert asr.transcribe(tmp_path / "one.wav").text == SENTENCE
+
+
+def _train_cmd(corpus: Path, out: Path, *extra: str) -> list[str]:
+    return [
+        sys.executable,
+        "-m",
+        "dslearn",
+        "train",
+        "--preset",
+        "tiny",
+        "--train",
+        str(corpus / "train.jsonl"),
+        "--valid",
+        str(corpus / "dev.jsonl"),
+        "--out",
+        str(out),
+        "--max-steps",
+        "40",
+        "--batch-seconds",
+        "15",
+        "--eval-every",
+        "10",
+        "--log-every",
+        "5",
+        "--warmup-steps",
+        "5",
+        "--threads",
+        "1",
+        "--no-progress",
+        *extra,
+    ]
+
+
+@pytest.mark.slow
+def test_sigkill_then_resume_continues_exactly(corpus, tmp_path):
+    straight, killed = tmp_path / "straight", tmp_path / "killed"
+    subprocess.run(_train_cmd(corpus, straight), check=True, capture_output=True, timeout=300)
+
+    proc = subprocess.Popen(
+        _train_cmd(corpus, killed), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
+    deadline = time.time() + 240
+    while time.time() < deadline:
+        metrics = killed / "metrics.jsonl"
+        if metrics.exists() and max(_read_metrics(killed), default=0) >= 25:
+            break
+        time.sleep(0.05)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    # Whatever moment the kill hit, the checkpoint under the real name is complete.
+    ck = load_checkpoint(killed / "last.safetensors")
+    assert ck.info["step"] in (20, 30)
+
+    resumed = subprocess.run(
+        _train_cmd(corpus, killed, "--resume"), capture_output=True, text=True, timeout=300
+    )
+    assert resumed.returncode == 0, resumed.stderr
+    assert f"resumed from {killed / 'last.safetensors'} at step {ck.info['step']}" in resumed.stdout
+
+    a, b = _read_metrics(straight), _read_metrics(killed)
+    assert sorted(b) == list(range(5, 45, 5))  # no step lost, none logged twice
+    for step in sorted(a):
+        assert b[step]["loss"] == pytest.approx(a[step]["loss"], rel=1e-4), step
+        assert b[step]["lr"] == pytest.approx(a[step]["lr"])
+    final_a = load_checkpoint(straight / "last.safetensors").model_state
+    final_b = load_checkpoint(killed / "last.safetensors").model_state
+    for key in final_a:
+        torch.testing.assert_close(final_b[key], final_a[key], atol=1e-5, rtol=1e-4)
+    assert not list(killed.glob(".*tmp*"))
+
+
+@pytest.mark.slow
+def test_torchrun_ddp_matches_single_process(corpus, tmp_path):
+    if shutil.which("torchrun") is None and not (Path(sys.executable).parent / "torchrun").exists():
+        pytest.skip("torchrun not installed")
+    worker = Path(__file__).with_name("ddp_worker.py")
+    torchrun = str(Path(sys.executable).parent / "torchrun")
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    ddp = subprocess.run(
+        [
+            torchrun,
+            "--standalone",
+            "--nproc_per_node=2",
+            str(worker),
+            str(corpus),
+            str(tmp_path / "ddp"),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env=env,
+    )
+    assert ddp.returncode == 0, ddp.stderr[-3000:]
+    single = subprocess.run(
+        [sys.executable, str(worker), str(corpus), str(tmp_path / "single"), "--reference"],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env=env,
+    )
+    assert single.returncode == 0, single.stderr[-3000:]
+
+    from safetensors.torch import load_file
+
+    rank0 = load_file(str(tmp_path / "ddp" / "rank0.safetensors"))
+    rank1 = load_file(str(tmp_path / "ddp" / "rank1.safetensors"))
+    reference = load_file(str(tmp_path / "single" / "rank0.safetensors"))
+    for key in rank0:
+        assert torch.equal(rank0[key], rank1[key]), key  # DDP keeps replicas identical
+        torch.testing.assert_close(rank0[key], reference[key], atol=2e-5, rtol=1e-4)
+    ddp_loss, single_loss = _read_metrics(tmp_path / "ddp"), _read_metrics(tmp_path / "single")
+    assert sorted(ddp_loss) == sorted(single_loss) and len(ddp_loss) >= 4
+    for step in ddp_loss:
+        assert ddp_loss[step]["loss"] == pytest.approx(single_loss[step]["loss"], rel=1e-5)
+
+
+def test_learning_rate_schedule():
+    cfg = TrainConfig(train="", out="", lr=1.0, warmup_steps=10, max_steps=110, min_lr_ratio=0.1)
+    assert lr_at(0, cfg) == pytest.approx(0.1)
+    assert lr_at(9, cfg) == pytest.approx(1.0)
+    assert lr_at(60, cfg) == pytest.approx(0.55)  # half way down the cosine
+    assert lr_at(110, cfg) == pytest.approx(0.1)
+    assert lr_at(500, cfg) == pytest.approx(0.1)
+
+
+def test_a_new_run_refuses_to_mix_into_an_existing_one(corpus, tmp_path):
+    cfg = TrainConfig(
+        train=str(corpus / "train.jsonl"),
+        out=str(tmp_path / "run"),
+        max_steps=1,
+        tensorboard=False,
+        progress=False,
+    )
+    Trainer(cfg).fit()
+    with pytest.raises(ValueError, match="already holds a training run.*--resume"):
+        Trainer(cfg)
+
+
+def test_utterances_too_short_for_their_transcript_are_reported(tmp_path):
+    wave, _ = synth.synthesize("hello there", voice="en-us+m1")
+    from dslearn import audio
+
+    audio.save(tmp_path / "ok.wav", wave)
+    audio.save(tmp_path / "short.wav", wave[:1600])  # 0.1 s cannot hold 27 characters
+    write_manifest(
+        tmp_path / "m.jsonl",
+        [
+            Utterance(tmp_path / "ok.wav", len(wave) / 16000, "hello there"),
+            Utterance(tmp_path / "short.wav", 0.1, "a very long transcript indeed"),
+        ],
+    )
+    cfg = TrainConfig(
+        train=str(tmp_path / "m.jsonl"),
+        out=str(tmp_path / "run"),
+        max_steps=1,
+        tensorboard=False,
+        progress=False,
+    )
+    with pytest.warns(UserWarning, match="1 of 2 training utterances are too short"):
+        trainer = Trainer(cfg)
+    skipped = [json.loads(x) for x in (tmp_path / "run" / "skipped.jsonl").read_text().splitlines()]
+    assert [Path(s["audio_filepath"]).name for s in skipped] == ["short.wav"]
+    assert trainer.keep == [0]
