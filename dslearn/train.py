@@ -200,6 +200,11 @@ class Trainer:
 
         self.alphabet = Alphabet()
         self.feature_cfg = FeatureConfig(**cfg.features)
+        if self.feature_cfg.normalize == "global":
+            raise ValueError(
+                "features.normalize='global' is not supported by the trainer yet (its statistics "
+                "are not fitted or saved in checkpoints); use 'utterance'"
+            )
         self.model_cfg = preset(
             cfg.preset,
             n_feats=self.feature_cfg.n_features,
