@@ -48,8 +48,17 @@ def test_synth_rejects_nonsense_hours(tmp_path):
 
 @pytest.mark.slow
 def test_demo_runs_end_to_end(tmp_path):
-    out = dslearn("demo", "--out", str(tmp_path / "demo"), "--run", str(tmp_path / "run"),
-                  "--hours", "0.01", "--minutes", "0.05")
+    out = dslearn(
+        "demo",
+        "--out",
+        str(tmp_path / "demo"),
+        "--run",
+        str(tmp_path / "run"),
+        "--hours",
+        "0.01",
+        "--minutes",
+        "0.05",
+    )
     assert out.returncode == 0, out.stderr
     assert "(batch, frames, n_mels)" in out.stdout
     assert "test-unseen-voices" in out.stdout and "reference:" in out.stdout
