@@ -214,7 +214,10 @@ class Trainer:
         self.features = build_features(self.feature_cfg).to(self.device)
         self.spec_augment = SpecAugment().to(self.device) if cfg.spec_augment else None
         self.model = build_model(self.model_cfg).to(self.device)
-        self.ddp = DDP(self.model) if self.world > 1 else None
+        self.ddp = None
+        if self.world > 1:
+            on_gpu = self.device.type == "cuda"
+            self.ddp = DDP(self.model, device_ids=[self.device.index] if on_gpu else None)
         self.frame_shift = self.feature_cfg.hop_length / self.feature_cfg.sample_rate
         self.frame_shift *= time_stride(self.model_cfg)
         self.decoder = GreedyDecoder(self.alphabet, frame_shift=self.frame_shift)
