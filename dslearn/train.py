@@ -38,6 +38,7 @@ import torch
 import torch.distributed as dist
 import torchaudio
 from torch.nn.parallel import DistributedDataParallel as DDP
+from torch.utils.data import DataLoader, Subset
 from tqdm.auto import tqdm
 
 from dslearn import checkpoint as ckpt_io
@@ -90,7 +91,7 @@ class TrainConfig:
     log_every: int = 10  # steps between metrics.jsonl lines
     seed: int = 0
     device: str = "auto"  # "auto" | "cpu" | "cuda" | "cuda:N" | "mps"
-    num_workers: int = 0  # DataLoader worker processes
+    num_workers: int | None = None  # audio-loading processes (None: 0 on CPU, 4 on GPU)
     threads: int | None = None  # CPU threads for torch (default: torch's choice)
     resume: bool = False  # continue from out/last.safetensors
     tensorboard: bool = True
@@ -233,6 +234,10 @@ class Trainer:
             rank=self.rank,
             seed=cfg.seed,
         )
+        if cfg.num_workers is None:
+            self.num_workers = 4 if self.device.type == "cuda" else 0
+        else:
+            self.num_workers = cfg.num_workers
         self.optimizer = torch.optim.AdamW(
             self.model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay, betas=(0.9, 0.98)
         )
@@ -500,13 +505,22 @@ class Trainer:
             while not self._budget_flag():
                 self.sampler.set_epoch(self.epoch)
                 self.sampler.load_state_dict({"epoch": self.epoch, "position": self.batch_in_epoch})
-                for batch_ids in self.sampler:
-                    started = time.perf_counter()
-                    batch = collate([self.train_set[self.keep[i]] for i in batch_ids])
+                # Workers read ahead of training, so the sampler's own position runs ahead too:
+                # resuming uses batch_in_epoch, the batches this loop actually consumed.
+                loader = DataLoader(
+                    Subset(self.train_set, self.keep),
+                    batch_sampler=self.sampler,
+                    collate_fn=collate,
+                    num_workers=self.num_workers,
+                    pin_memory=self.device.type == "cuda",
+                )
+                tick = time.perf_counter()
+                for batch in loader:
                     stats = self._train_step(batch)
                     if self.device.type == "cuda":
                         torch.cuda.synchronize(self.device)
-                    elapsed = time.perf_counter() - started
+                    # From the end of the last step: waiting for data counts as training time.
+                    elapsed, tick = time.perf_counter() - tick, time.perf_counter()
                     self.train_seconds += elapsed
                     self.step += 1
                     self.batch_in_epoch += 1
@@ -522,6 +536,7 @@ class Trainer:
                         window = _ThroughputWindow()
                     if self.step % cfg.eval_every == 0:
                         self._eval_and_checkpoint(metrics_file, writer, bar)
+                        tick = time.perf_counter()  # evaluation is not training time
                     if self._budget_flag():
                         break
                 else:
