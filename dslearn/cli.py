@@ -241,7 +241,17 @@ def _add_inference_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--model", help="checkpoint or run directory (default: the shipped model)")
     p.add_argument("--device", default="cpu", help="cpu | cuda | auto")
     p.add_argument("--threads", type=int, help="CPU threads for inference")
-    p.add_argument("--decoder", default="greedy", choices=["greedy"], help="decoding method")
+    p.add_argument(
+        "--decoder",
+        default="greedy",
+        choices=["greedy", "beam", "lm"],
+        help="greedy; beam: readable prefix beam search (with --lm if given); "
+        "lm: fast beam search with a KenLM n-gram (default: the LM shipped with the model)",
+    )
+    p.add_argument("--lm", type=Path, help="ARPA language model for --decoder lm/beam")
+    p.add_argument("--alpha", type=float, help="LM weight (default: from `lm tune`, else 0.5)")
+    p.add_argument("--beta", type=float, help="word bonus (default: from `lm tune`, else 1.0)")
+    p.add_argument("--beam-size", type=int, help="beams kept per frame (default 16/32)")
 
 
 def _load_for_inference(args: argparse.Namespace):
@@ -252,6 +262,14 @@ def _load_for_inference(args: argparse.Namespace):
     if args.threads:
         torch.set_num_threads(args.threads)
     return load_model(args.model, device=args.device)
+
+
+def _decoder_from_args(asr, args: argparse.Namespace):
+    if args.lm is not None and not args.lm.exists():
+        raise FileNotFoundError(f"{args.lm}: language model not found")
+    return asr.decoder(
+        args.decoder, lm=args.lm, alpha=args.alpha, beta=args.beta, beam_size=args.beam_size
+    )
 
 
 def _add_eval(sub: argparse._SubParsersAction) -> None:
@@ -269,8 +287,9 @@ def _run_eval(args: argparse.Namespace) -> int:
     from dslearn.inference import evaluate
 
     asr = _load_for_inference(args)
+    decoder = _decoder_from_args(asr, args)
     result, refs, hyps = evaluate(
-        asr, args.manifest, batch_size=args.batch_size, progress=not args.json
+        asr, args.manifest, decoder=decoder, batch_size=args.batch_size, progress=not args.json
     )
     result["decoder"] = args.decoder
     if args.json:
@@ -299,7 +318,8 @@ def _run_transcribe(args: argparse.Namespace) -> int:
     import json
 
     asr = _load_for_inference(args)
-    hyps = asr.transcribe(list(args.files), batch_size=args.batch_size)
+    decoder = _decoder_from_args(asr, args)
+    hyps = asr.transcribe(list(args.files), decoder=decoder, batch_size=args.batch_size)
     for path, hyp in zip(args.files, hyps):
         words = [{"word": w.word, "start": w.start, "end": w.end} for w in hyp.words]
         if args.json:
@@ -322,6 +342,95 @@ def _run_transcribe(args: argparse.Namespace) -> int:
     return 0
 
 
+def _add_lm(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("lm", help="build and tune n-gram language models")
+    lm_sub = p.add_subparsers(dest="lm_command", metavar="LM_COMMAND", required=True)
+    b = lm_sub.add_parser(
+        "build",
+        help="build an ARPA n-gram LM (modified Kneser-Ney) from a text file",
+        description="One sentence per line; words are split on whitespace. "
+        "The synthetic corpus writes its LM text to CORPUS/text/train.txt.",
+    )
+    b.add_argument("--text", required=True, type=Path, help="training text, one sentence a line")
+    b.add_argument("--order", type=int, default=3, help="n-gram order, 2-5 (default 3)")
+    b.add_argument("--out", required=True, type=Path, help="ARPA file to write")
+    b.set_defaults(func=_run_lm_build)
+    t = lm_sub.add_parser(
+        "tune",
+        help="search LM weight alpha and word bonus beta on a dev manifest",
+        description="Runs the acoustic model once, then decodes the cached posteriors for every "
+        "alpha/beta pair with the fast LM decoder. Writes the best pair to LM.tuned.json, which "
+        "`eval`/`transcribe --decoder lm` then use by default.",
+    )
+    t.add_argument("--model", help="checkpoint or run directory (default: the shipped model)")
+    t.add_argument("--manifest", required=True, help="dev manifest (.jsonl)")
+    t.add_argument("--lm", type=Path, help="ARPA LM (default: the LM shipped with the model)")
+    t.add_argument("--alphas", default="0,0.25,0.5,0.75,1,1.5,2", help="comma-separated")
+    t.add_argument("--betas", default="-1,0,1,2,3", help="comma-separated")
+    t.add_argument("--beam-size", type=int, default=32)
+    t.add_argument("--max-utterances", type=int, help="tune on the first N utterances only")
+    t.add_argument("--out", type=Path, help="where to write the result (default: LM.tuned.json)")
+    t.add_argument("--device", default="cpu", help="cpu | cuda | auto")
+    t.add_argument("--threads", type=int, help="CPU threads")
+    t.set_defaults(func=_run_lm_tune)
+
+
+def _run_lm_build(args: argparse.Namespace) -> int:
+    import time
+
+    from dslearn.lm import build_arpa
+
+    if not 2 <= args.order <= 5:
+        raise ValueError(f"--order must be between 2 and 5, got {args.order}")
+    started = time.perf_counter()
+    lm = build_arpa(args.text, args.out, order=args.order)
+    counts = ", ".join(f"{n}-grams {c}" for n, c in sorted(lm.counts.items()))
+    print(f"wrote {args.out} ({counts}) in {time.perf_counter() - started:.1f} s")
+    return 0
+
+
+def _parse_floats(text: str, name: str) -> list[float]:
+    try:
+        values = [float(v) for v in text.split(",") if v.strip()]
+    except ValueError as err:
+        raise ValueError(f"{name}: expected comma-separated numbers, got {text!r}") from err
+    if not values:
+        raise ValueError(f"{name}: no values in {text!r}")
+    return values
+
+
+def _run_lm_tune(args: argparse.Namespace) -> int:
+    import json
+
+    from dslearn.inference import pretrained_lm_path, tune_lm_weights, tuned_path
+
+    lm = args.lm or pretrained_lm_path()
+    if lm is None:
+        raise FileNotFoundError("no LM shipped here: pass --lm LM.arpa")
+    if not Path(lm).exists():
+        raise FileNotFoundError(f"{lm}: language model not found")
+    asr = _load_for_inference(args)
+    result = tune_lm_weights(
+        asr,
+        args.manifest,
+        lm,
+        alphas=_parse_floats(args.alphas, "--alphas"),
+        betas=_parse_floats(args.betas, "--betas"),
+        beam_size=args.beam_size,
+        max_utterances=args.max_utterances,
+    )
+    result["lm"] = str(lm)
+    result["model"] = asr.source
+    out = args.out or tuned_path(lm)
+    Path(out).write_text(json.dumps(result, indent=1) + "\n", encoding="utf-8")
+    print(
+        f"best alpha {result['alpha']} beta {result['beta']}: WER {result['wer']:.4f} "
+        f"CER {result['cer']:.4f} (greedy WER {result['greedy_wer']:.4f}) on {result['n']} "
+        f"utterances; wrote {out}"
+    )
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="dslearn",
@@ -333,6 +442,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_train(sub)
     _add_eval(sub)
     _add_transcribe(sub)
+    _add_lm(sub)
     _add_demo(sub)
     return parser
 

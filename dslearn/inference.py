@@ -10,6 +10,7 @@ lies furthest from the edge, so no word is cut in half or transcribed twice.
 
 from __future__ import annotations
 
+import json
 import os
 from dataclasses import dataclass
 from importlib import resources
@@ -27,6 +28,10 @@ from dslearn.text import Alphabet
 PRETRAINED_DIR = "pretrained"  # inside dslearn/assets
 
 
+DECODERS = ("greedy", "beam", "lm")
+DEFAULT_ALPHA, DEFAULT_BETA = 0.5, 1.0  # used until `dslearn lm tune` has written better ones
+
+
 def pretrained_path() -> Path:
     """The checkpoint shipped in the package (dslearn/assets/pretrained/model.safetensors)."""
     path = Path(str(resources.files("dslearn") / "assets" / PRETRAINED_DIR / "model.safetensors"))
@@ -35,6 +40,33 @@ def pretrained_path() -> Path:
             f"{path}: the pretrained model is missing from this installation; pass --model"
         )
     return path
+
+
+def pretrained_lm_path() -> Path | None:
+    """The word 3-gram LM shipped beside the pretrained model, or ``None`` if it is missing."""
+    path = Path(str(resources.files("dslearn") / "assets" / PRETRAINED_DIR / "lm.arpa"))
+    return path if path.exists() else None
+
+
+def tuned_path(lm: str | os.PathLike) -> Path:
+    """Where ``dslearn lm tune`` writes the best alpha/beta for ``lm``: ``LM.tuned.json``."""
+    return Path(f"{lm}.tuned.json")
+
+
+def decoder_settings(lm: str | os.PathLike | None) -> dict:
+    """alpha, beta (and beam size) for ``lm``: what ``lm tune`` stored, else the defaults."""
+    settings = {"alpha": DEFAULT_ALPHA, "beta": DEFAULT_BETA}
+    if lm is not None and tuned_path(lm).exists():
+        try:
+            tuned = json.loads(tuned_path(lm).read_text(encoding="utf-8"))
+            settings.update({k: float(tuned[k]) for k in ("alpha", "beta")})
+            if "beam_size" in tuned:
+                settings["beam_size"] = int(tuned["beam_size"])
+        except (ValueError, KeyError, TypeError) as err:
+            raise ValueError(
+                f"{tuned_path(lm)}: not a tuning file from `dslearn lm tune`: {err}"
+            ) from err
+    return settings
 
 
 @dataclass(frozen=True)
@@ -63,7 +95,7 @@ class Recognizer:
         self.features = build_features(feature_config).to(self.device).eval()
         self.frame_shift = feature_config.hop_length / feature_config.sample_rate
         self.frame_shift *= time_stride(model_config)  # seconds per output frame
-        self.decoder = GreedyDecoder(alphabet, frame_shift=self.frame_shift)
+        self.greedy = GreedyDecoder(alphabet, frame_shift=self.frame_shift)
         self.source = source
 
     @property
@@ -79,6 +111,82 @@ class Recognizer:
         feats, frames = self.features(audio, lengths)
         log_probs, out_lengths = self.model(feats, frames)
         return log_probs.float(), out_lengths
+
+    def decoder(
+        self,
+        kind: str = "greedy",
+        lm: str | os.PathLike | None = None,
+        alpha: float | None = None,
+        beta: float | None = None,
+        beam_size: int | None = None,
+    ):
+        """A decoder for this model's alphabet and frame rate.
+
+        ``kind``: "greedy"; "beam" (the readable prefix beam search; word LM only if ``lm`` is
+        given); "lm" (the fast flashlight beam search with a KenLM LM, by default the one shipped
+        beside the pretrained model). ``alpha``/``beta`` default to the values ``dslearn lm tune``
+        stored beside the LM, else 0.5/1.0.
+        """
+        if kind not in DECODERS:
+            raise ValueError(f"unknown decoder {kind!r}; choose one of {', '.join(DECODERS)}")
+        if kind == "greedy":
+            return GreedyDecoder(self.alphabet, frame_shift=self.frame_shift)
+        if kind == "lm" and lm is None:
+            lm = pretrained_lm_path()
+            if lm is None:
+                raise FileNotFoundError("--decoder lm needs --lm LM.arpa (no LM is shipped here)")
+        settings = decoder_settings(lm)
+        alpha = settings["alpha"] if alpha is None else alpha
+        beta = settings["beta"] if beta is None else beta
+        if kind == "beam":
+            from dslearn.decoding import PrefixBeamSearchDecoder
+
+            ngram = None
+            if lm is not None:
+                from dslearn.lm import NGramLM
+
+                ngram = NGramLM.from_arpa(lm)
+            return PrefixBeamSearchDecoder(
+                self.alphabet,
+                beam_size=beam_size or settings.get("beam_size", 16),
+                lm=ngram,
+                alpha=alpha,
+                beta=beta,
+                frame_shift=self.frame_shift,
+            )
+        from dslearn.decoding import LMBeamSearchDecoder
+
+        return LMBeamSearchDecoder(
+            self.alphabet,
+            lm=lm,
+            alpha=alpha,
+            beta=beta,
+            beam_size=beam_size or settings.get("beam_size", 32),
+            frame_shift=self.frame_shift,
+        )
+
+    def emissions(
+        self, audio: list, batch_size: int = 16, progress: bool = False
+    ) -> list[torch.Tensor]:
+        """Per-frame log-probabilities of each input, ``(T_i, C)`` on the CPU, in input order.
+
+        Compute them once and decode many times: that is how ``dslearn lm tune`` tries dozens of
+        alpha/beta pairs in the time of a few decodes. Inputs are not chunked, so keep them short.
+        """
+        from tqdm.auto import tqdm
+
+        order = sorted(range(len(audio)), key=lambda i: str(audio[i]))
+        out: list[torch.Tensor | None] = [None] * len(audio)
+        starts = range(0, len(order), batch_size)
+        for start in tqdm(starts, desc="posteriors", unit="batch", disable=not progress):
+            ids = order[start : start + batch_size]
+            waves = [self._as_audio(audio[i]) for i in ids]
+            lengths = torch.tensor([w.numel() for w in waves])
+            batch = torch.nn.utils.rnn.pad_sequence(waves, batch_first=True)
+            log_probs, out_lengths = self.log_probs(batch, lengths)
+            for j, i in enumerate(ids):
+                out[i] = log_probs[j, : int(out_lengths[j])].cpu()
+        return out  # type: ignore[return-value]
 
     def _as_audio(self, item: str | os.PathLike | torch.Tensor) -> torch.Tensor:
         if isinstance(item, str | os.PathLike):
@@ -104,7 +212,7 @@ class Recognizer:
         """
         single = not isinstance(audio, list | tuple)
         waves = [self._as_audio(a) for a in ([audio] if single else audio)]
-        decoder = decoder or self.decoder
+        decoder = decoder or self.greedy
         # Cut every input into chunks, decode all chunks in batches, then stitch per input.
         pieces = [_chunk_spans(w.numel(), self.sample_rate, chunks) for w in waves]
         flat = [(i, s, e) for i, spans in enumerate(pieces) for s, e in spans]
@@ -218,3 +326,54 @@ def evaluate(
         chunk = paths[start : start + batch_size]
         hyps += [h.text for h in asr.transcribe(chunk, decoder=decoder, batch_size=batch_size)]
     return corpus_errors(refs, hyps), refs, hyps
+
+
+def tune_lm_weights(
+    asr: Recognizer,
+    manifest: str | os.PathLike,
+    lm: str | os.PathLike,
+    alphas: list[float],
+    betas: list[float],
+    beam_size: int = 32,
+    max_utterances: int | None = None,
+    progress: bool = True,
+) -> dict:
+    """Grid-search alpha (LM weight) and beta (word bonus) for the fast LM decoder on a manifest.
+
+    The acoustic model runs once; each (alpha, beta) pair only re-decodes the cached posteriors.
+    Returns ``{"alpha", "beta", "wer", "cer", "greedy_wer", "grid": [...]}`` (best = lowest WER,
+    then CER).
+    """
+    from tqdm.auto import tqdm
+
+    from dslearn.data import read_manifest
+    from dslearn.decoding import LMBeamSearchDecoder
+    from dslearn.metrics import corpus_errors
+    from dslearn.text import normalize
+
+    utterances = read_manifest(manifest)[:max_utterances]
+    if not utterances:
+        raise ValueError(f"{manifest}: no utterances to tune on")
+    refs = [normalize(u.text) for u in utterances]
+    posteriors = asr.emissions([u.audio_filepath for u in utterances], progress=progress)
+    lengths = torch.tensor([p.shape[0] for p in posteriors])
+    padded = torch.nn.utils.rnn.pad_sequence(posteriors, batch_first=True)
+    greedy = corpus_errors(refs, [h.text for h in asr.greedy(padded, lengths)])
+    grid = []
+    pairs = [(a, b) for a in alphas for b in betas]
+    for alpha, beta in tqdm(pairs, desc="alpha/beta", disable=not progress):
+        decoder = LMBeamSearchDecoder(
+            asr.alphabet, lm=lm, alpha=alpha, beta=beta, beam_size=beam_size
+        )
+        errors = corpus_errors(refs, [h.text for h in decoder(padded, lengths)])
+        grid.append({"alpha": alpha, "beta": beta, "wer": errors["wer"], "cer": errors["cer"]})
+    best = min(grid, key=lambda g: (g["wer"], g["cer"]))
+    return {
+        **best,
+        "beam_size": beam_size,
+        "n": len(utterances),
+        "manifest": str(manifest),
+        "greedy_wer": greedy["wer"],
+        "greedy_cer": greedy["cer"],
+        "grid": grid,
+    }
