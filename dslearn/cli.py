@@ -342,6 +342,43 @@ def _run_transcribe(args: argparse.Namespace) -> int:
     return 0
 
 
+def _add_align(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("align", help="forced alignment: when each word of a known text is spoken")
+    p.add_argument("audio", help="audio file (wav, flac, ogg); minutes long is fine")
+    p.add_argument("text", help="the transcript, as spoken")
+    p.add_argument("--model", help="checkpoint or run directory (default: the shipped model)")
+    p.add_argument("--device", default="cpu", help="cpu | cuda | auto")
+    p.add_argument("--threads", type=int, help="CPU threads for inference")
+    p.add_argument(
+        "--boundaries",
+        default="plain",
+        choices=["plain", "gap"],
+        help="plain: words span their characters' frames; gap: split pauses between neighbours",
+    )
+    p.add_argument("--json", action="store_true", help='one JSON object: {"words": [...], ...}')
+    p.set_defaults(func=_run_align)
+
+
+def _run_align(args: argparse.Namespace) -> int:
+    import json
+
+    from dslearn.align import align
+
+    asr = _load_for_inference(args)
+    result = align(asr, args.audio, args.text, boundaries=args.boundaries)
+    words = [
+        {"word": w.word, "start": w.start, "end": w.end, "score": round(w.score, 4)}
+        for w in result.words
+    ]
+    if args.json:
+        print(json.dumps({"file": args.audio, "text": result.text, "words": words}))
+        return 0
+    print(f"{args.audio}: {result.text}  (path probability per frame {result.score:.3f})")
+    for w in words:
+        print(f"  {w['start']:7.2f} {w['end']:7.2f}  {w['word']:<16} {w['score']:.2f}")
+    return 0
+
+
 def _add_lm(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("lm", help="build and tune n-gram language models")
     lm_sub = p.add_subparsers(dest="lm_command", metavar="LM_COMMAND", required=True)
@@ -442,6 +479,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_train(sub)
     _add_eval(sub)
     _add_transcribe(sub)
+    _add_align(sub)
     _add_lm(sub)
     _add_demo(sub)
     return parser

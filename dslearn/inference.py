@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 
+import numpy as np
 import torch
 
 from dslearn import audio as audio_io
@@ -180,7 +181,7 @@ class Recognizer:
         starts = range(0, len(order), batch_size)
         for start in tqdm(starts, desc="posteriors", unit="batch", disable=not progress):
             ids = order[start : start + batch_size]
-            waves = [self._as_audio(audio[i]) for i in ids]
+            waves = [self.as_audio(audio[i]) for i in ids]
             lengths = torch.tensor([w.numel() for w in waves])
             batch = torch.nn.utils.rnn.pad_sequence(waves, batch_first=True)
             log_probs, out_lengths = self.log_probs(batch, lengths)
@@ -188,7 +189,8 @@ class Recognizer:
                 out[i] = log_probs[j, : int(out_lengths[j])].cpu()
         return out  # type: ignore[return-value]
 
-    def _as_audio(self, item: str | os.PathLike | torch.Tensor) -> torch.Tensor:
+    def as_audio(self, item: str | os.PathLike | torch.Tensor | np.ndarray) -> torch.Tensor:
+        """A file path (loaded and resampled) or ``(samples,)`` audio -> float32 ``(samples,)``."""
         if isinstance(item, str | os.PathLike):
             return audio_io.load(item, self.sample_rate)
         wave = torch.as_tensor(item, dtype=torch.float32)
@@ -211,7 +213,7 @@ class Recognizer:
         ``decoder`` defaults to greedy decoding; any dslearn decoder works.
         """
         single = not isinstance(audio, list | tuple)
-        waves = [self._as_audio(a) for a in ([audio] if single else audio)]
+        waves = [self.as_audio(a) for a in ([audio] if single else audio)]
         decoder = decoder or self.greedy
         # Cut every input into chunks, decode all chunks in batches, then stitch per input.
         pieces = [_chunk_spans(w.numel(), self.sample_rate, chunks) for w in waves]
@@ -232,6 +234,15 @@ class Recognizer:
             k += len(spans)
             results.append(_stitch(hyps, spans, self.sample_rate, chunks))
         return results[0] if single else results
+
+    def align(self, audio: str | os.PathLike | torch.Tensor, text: str, **options):
+        """When each word of ``text`` is spoken: ``dslearn.align.align(self, audio, text)``.
+
+        Returns an ``Alignment`` whose ``.words`` hold ``word``, ``start``, ``end`` (seconds).
+        """
+        from dslearn.align import align
+
+        return align(self, audio, text, **options)
 
 
 def _chunk_spans(n: int, sr: int, opts: ChunkOptions) -> list[tuple[int, int]]:

@@ -21,7 +21,7 @@ def dslearn(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess:
 def test_help_lists_the_subcommands():
     out = dslearn("--help")
     assert out.returncode == 0
-    for command in ("synth", "train", "eval", "transcribe", "demo", "model"):
+    for command in ("synth", "train", "eval", "transcribe", "align", "lm", "demo", "model"):
         assert command in out.stdout
 
 

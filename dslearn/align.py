@@ -1,0 +1,405 @@
+"""Forced alignment: where in the audio each word of a *known* transcript is spoken.
+
+Recognition asks "what was said?"; alignment already knows the words and asks "when?". A CTC model
+gives, for every output frame, log-probabilities over the alphabet (blank at index 0). Among all
+frame-by-frame label paths that collapse to the transcript (``dslearn.ctc.alignments``), forced
+alignment picks the single most probable one: the *Viterbi path*. It walks the same trellis as the
+CTC forward algorithm (``dslearn.ctc.ctc_forward_reference``), with ``max`` in place of
+``logsumexp`` and a note of which state each best score came from, so the path can be read back.
+
+Pipeline::
+
+    audio (samples,) --emissions--> log-probs (T, C) --forced_align--> path (T,), scores (T,)
+        --token_segments--> one TokenSegment per character (frames)
+        --word_segments--> one WordSegment per word (seconds)
+
+``align(asr, audio, text)`` runs all of it. ``viterbi_align_reference`` is the version to read
+next to a notebook; ``forced_align`` is the fast one (``torchaudio.functional.forced_align``), and
+the tests prove the two find the same path.
+
+Units: frames are output frames of the model, ``frame_shift`` seconds apart (20 ms for the DS2
+presets: a 10 ms feature hop times a time stride of 2). Frame ``t`` is centred on time
+``t * frame_shift`` (features use centred windows). Word times are in seconds from the start of
+the audio; see ``word_segments`` for how frames become boundaries.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+import torchaudio
+
+from dslearn.ctc import extend_with_blanks
+from dslearn.inference import Recognizer
+from dslearn.text import Alphabet, normalize
+
+NEG_INF = float("-inf")
+BOUNDARIES = ("plain", "gap")  # the word-boundary conventions of ``word_segments``
+
+
+@dataclass(frozen=True)
+class TokenSegment:
+    """One label of the transcript, held for the frames ``[start_frame, end_frame)``."""
+
+    token_id: int  # class index (never the blank)
+    start_frame: int  # first frame of the run
+    end_frame: int  # one past the last frame of the run
+    score: float  # mean probability over its frames: exp(mean frame log-prob), in [0, 1]
+
+    @property
+    def n_frames(self) -> int:
+        return self.end_frame - self.start_frame
+
+
+@dataclass(frozen=True)
+class WordSegment:
+    """One word of the transcript with its time span in seconds."""
+
+    word: str
+    start: float  # seconds from the start of the audio
+    end: float  # seconds
+    score: float  # mean probability over the word's character frames, in [0, 1]
+
+
+@dataclass
+class Alignment:
+    """Everything ``align`` found: words in seconds, characters in frames.
+
+    ``chars`` holds one segment per character of ``text`` (spaces included), in order; a
+    character's times are ``seg.start_frame * frame_shift`` to ``seg.end_frame * frame_shift``
+    and its symbol is ``alphabet.tokens[seg.token_id]``. Iterating an ``Alignment`` yields its
+    words.
+    """
+
+    text: str  # the normalized transcript that was aligned
+    words: list[WordSegment]
+    chars: list[TokenSegment]
+    frame_shift: float  # seconds per frame
+    score: float  # mean probability of the path over all frames (blanks included), in [0, 1]
+    n_frames: int  # frames of emissions the transcript was aligned to
+
+    def __iter__(self) -> Iterator[WordSegment]:
+        return iter(self.words)
+
+    def __len__(self) -> int:
+        return len(self.words)
+
+
+# --- the Viterbi path ----------------------------------------------------------------------------
+
+
+def frames_needed(targets: Sequence[int], blank: int = 0) -> int:
+    """Fewest frames a CTC path for ``targets`` can have: one per label, plus one blank between
+    two equal neighbours (``"ll"`` needs l, blank, l, since ``"ll"`` alone collapses to ``"l"``).
+    """
+    repeats = sum(1 for a, b in zip(targets[:-1], targets[1:]) if a == b and a != blank)
+    return len(targets) + repeats
+
+
+def _check_inputs(
+    n_frames: int,
+    n_classes: int,
+    targets: Sequence[int],
+    blank: int,
+    text: str | None,
+    frame_shift: float | None = None,
+) -> None:
+    """Raise a ``ValueError`` that says what is wrong before any trellis is built."""
+    what = f"transcript {text!r}" if text is not None else f"target of {len(targets)} labels"
+    for position, label in enumerate(targets):
+        if not 0 <= label < n_classes or label == blank:
+            problem = "is the blank" if label == blank else f"is outside 0..{n_classes - 1}"
+            raise ValueError(
+                f"label {label} at position {position} of the {what} {problem}: "
+                "it is not a character of the model's alphabet"
+            )
+    needed = frames_needed(targets, blank)
+    if needed > n_frames:
+        repeats = needed - len(targets)
+        seconds = f" ({n_frames * frame_shift:.2f} s of audio)" if frame_shift else ""
+        raise ValueError(
+            f"the {what} needs at least {needed} frames ({len(targets)} characters + {repeats} "
+            f"blank{'' if repeats == 1 else 's'} between repeated letters) but the emissions have "
+            f"only {n_frames} frames"
+            f"{seconds}: the audio is too short for the transcript"
+        )
+
+
+def viterbi_align_reference(
+    log_probs: torch.Tensor, targets: Sequence[int], blank: int = 0
+) -> tuple[list[int], torch.Tensor]:
+    """Most probable CTC path for ``targets``: the readable version (plain Python loops).
+
+    Args:
+        log_probs: ``(T, C)`` per-frame log-probabilities of one utterance.
+        targets: the transcript as class indices (no blanks), length ``L``.
+        blank: index of the blank class.
+
+    Returns:
+        ``(path, scores)``: ``path`` is one label per frame (``T`` ints, blank or a target label)
+        that collapses to ``targets``; ``scores`` is ``(T,)``, the log-probability of the chosen
+        label at each frame (so ``scores.sum()`` is the log-probability of the whole path).
+
+    The states are the extended target ``[blank, y1, blank, y2, ..., yL, blank]``. ``best[t][s]``
+    is the highest log-probability of any path prefix of frames ``0..t`` that ends in state
+    ``s``. A state is entered from itself (the label is held), from the state before, or from two
+    states back when that skips a blank between two *different* labels (between equal labels the
+    blank is required, or the two would merge into one). O(T * L) steps.
+    """
+    targets = [int(label) for label in targets]
+    n_frames, n_classes = log_probs.shape
+    _check_inputs(n_frames, n_classes, targets, blank, text=None)
+    lp = log_probs.detach().double().cpu().tolist()  # Python floats: easy to step through
+    ext = extend_with_blanks(targets, blank)
+    n_states = len(ext)
+
+    best = [[NEG_INF] * n_states for _ in range(n_frames)]
+    came_from = [[-1] * n_states for _ in range(n_frames)]  # the state at t - 1 on the best path
+    # A path starts with the leading blank or directly with the first label.
+    best[0][0] = lp[0][ext[0]]
+    if n_states > 1:
+        best[0][1] = lp[0][ext[1]]
+    for t in range(1, n_frames):
+        for s in range(n_states):
+            sources = [s]
+            if s >= 1:
+                sources.append(s - 1)
+            if s >= 2 and ext[s] != blank and ext[s] != ext[s - 2]:
+                sources.append(s - 2)
+            previous = max(sources, key=lambda p: best[t - 1][p])  # ties: the first listed
+            if best[t - 1][previous] == NEG_INF:
+                continue  # no path reaches s this early
+            best[t][s] = best[t - 1][previous] + lp[t][ext[s]]
+            came_from[t][s] = previous
+
+    # A complete path ends on the last label or on the blank after it.
+    finals = [n_states - 1] + ([n_states - 2] if n_states > 1 else [])
+    state = max(finals, key=lambda s: best[n_frames - 1][s])
+    if best[n_frames - 1][state] == NEG_INF:  # only when log_probs hold -inf (zero probability)
+        raise ValueError("no path of finite probability collapses to the target")
+    states = [state]
+    for t in range(n_frames - 1, 0, -1):  # follow the notes back to frame 0
+        state = came_from[t][state]
+        states.append(state)
+    states.reverse()
+
+    path = [ext[s] for s in states]
+    scores = torch.tensor([lp[t][label] for t, label in enumerate(path)], dtype=log_probs.dtype)
+    return path, scores
+
+
+def forced_align(
+    log_probs: torch.Tensor,
+    targets: Sequence[int] | torch.Tensor,
+    blank: int = 0,
+    *,
+    text: str | None = None,
+) -> tuple[list[int], torch.Tensor]:
+    """Most probable CTC path for ``targets``: the fast version (``torchaudio``'s C++/CUDA code).
+
+    Same arguments and results as ``viterbi_align_reference``: ``log_probs`` ``(T, C)``,
+    ``targets`` ``L`` class indices -> ``(path, scores)`` with ``path`` ``T`` labels and
+    ``scores`` ``(T,)`` log-probabilities on the CPU. ``text`` only names the transcript in error
+    messages.
+
+    Raises ``ValueError`` naming the lengths (and ``text``) when ``T`` is smaller than ``L`` plus
+    the number of repeated neighbours, and when a label is the blank or outside ``0..C-1``.
+    """
+    targets = [int(label) for label in targets]
+    n_frames, n_classes = log_probs.shape
+    _check_inputs(n_frames, n_classes, targets, blank, text)
+    if not targets:  # torchaudio wants at least one label; the only path is all blanks
+        return [blank] * n_frames, log_probs[:, blank].detach().float().cpu()
+    # torchaudio wants a batch of one: (1, T, C) float log-probs and (1, L) int32 targets.
+    emissions = log_probs.detach().float()[None]
+    target_tensor = torch.tensor([targets], dtype=torch.int32, device=emissions.device)
+    path, scores = torchaudio.functional.forced_align(emissions, target_tensor, blank=blank)
+    return path[0].tolist(), scores[0].cpu()
+
+
+# --- from frames to characters and words ---------------------------------------------------------
+
+
+def token_segments(path: Sequence[int], scores: torch.Tensor, blank: int = 0) -> list[TokenSegment]:
+    """Merge a frame path into runs of one non-blank label.
+
+    Args:
+        path: ``T`` labels, one per frame (from ``forced_align``).
+        scores: ``(T,)`` log-probabilities of those labels.
+
+    Returns one ``TokenSegment`` per run of equal non-blank labels, in frame units. Blanks end a
+    run, so the doubled letter of "hello" (path ``h e l _ l o``) gives two ``l`` segments; on a
+    Viterbi path of a transcript this is exactly one segment per transcript character.
+    """
+    scores = torch.as_tensor(scores, dtype=torch.float64).tolist()
+    segments: list[TokenSegment] = []
+    t = 0
+    while t < len(path):
+        label, start = int(path[t]), t
+        while t < len(path) and int(path[t]) == label:
+            t += 1
+        if label != blank:
+            mean_log_prob = sum(scores[start:t]) / (t - start)
+            segments.append(TokenSegment(label, start, t, math.exp(mean_log_prob)))
+    return segments
+
+
+def _mean_probability(segments: Sequence[TokenSegment]) -> float:
+    """exp(mean log-prob) over all frames of ``segments``, from their per-segment means."""
+    frames = sum(seg.n_frames for seg in segments)
+    if frames == 0 or any(seg.score <= 0.0 for seg in segments):
+        return 0.0
+    return math.exp(sum(seg.n_frames * math.log(seg.score) for seg in segments) / frames)
+
+
+def word_segments(
+    segments: Sequence[TokenSegment],
+    alphabet: Alphabet,
+    frame_shift: float,
+    boundaries: str = "plain",
+) -> list[WordSegment]:
+    """Group character segments into words (split at the space character) with times in seconds.
+
+    Args:
+        segments: ``token_segments`` of a path, in frame order.
+        alphabet: maps class indices to characters; its space separates words.
+        frame_shift: seconds per frame.
+        boundaries: how frames become word boundaries:
+
+            * ``"plain"``: a word starts where its first character's frames start and ends where
+              its last character's frames end: ``[first.start_frame, last.end_frame) *
+              frame_shift``. The blanks a CTC model puts around its characters stay outside.
+            * ``"gap"``: as ``"plain"``, then the frames between two neighbouring words (the
+              blanks and the space) are split at their middle, half to each word, so that words
+              in continuous speech touch, as in a reference that marks no pauses.
+
+    A word's ``score`` is the mean probability of its character frames (the exp of their mean
+    log-probability; blanks inside the word do not count).
+    """
+    if boundaries not in BOUNDARIES:
+        raise ValueError(f"boundaries must be one of {BOUNDARIES}, got {boundaries!r}")
+    # Group the character segments of each word; the space segments only separate them.
+    groups: list[list[TokenSegment]] = [[]]
+    for seg in segments:
+        if seg.token_id == alphabet.space_id:
+            groups.append([])
+        else:
+            groups[-1].append(seg)
+    groups = [g for g in groups if g]
+    spans = [(g[0].start_frame, g[-1].end_frame) for g in groups]  # frames, "plain"
+    if boundaries == "gap":
+        for i in range(len(spans) - 1):
+            middle = (spans[i][1] + spans[i + 1][0]) / 2  # may be half a frame
+            spans[i], spans[i + 1] = (spans[i][0], middle), (middle, spans[i + 1][1])
+    return [
+        WordSegment(
+            "".join(alphabet.tokens[seg.token_id] for seg in group),
+            round(start * frame_shift, 3),
+            round(end * frame_shift, 3),
+            _mean_probability(group),
+        )
+        for group, (start, end) in zip(groups, spans)
+    ]
+
+
+# --- emissions for long audio --------------------------------------------------------------------
+
+
+def emissions(
+    asr: Recognizer,
+    audio: str | os.PathLike | torch.Tensor | np.ndarray,
+    chunk_seconds: float = 20.0,
+    overlap_seconds: float = 2.0,
+) -> torch.Tensor:
+    """Per-frame log-probabilities ``(T, C)`` (CPU, float32) of a file or ``(samples,)`` audio.
+
+    Audio longer than ``chunk_seconds`` goes through the model in chunks that overlap by
+    ``overlap_seconds``, so memory stays bounded however long the recording. Chunks start on
+    whole output frames (``frame_shift * sample_rate`` samples), so local frame ``k`` of a chunk
+    starting at frame ``o`` *is* frame ``o + k`` of the whole file, and ``T`` equals the frames of
+    a single pass. Each chunk keeps only the frames in the middle of its overlaps (at least
+    ``overlap_seconds / 2`` from any cut), where the bidirectional model saw enough context on
+    both sides; the values then differ from a single pass only through per-chunk feature
+    normalization and the context beyond that margin.
+    """
+    wave = asr.as_audio(audio)
+    hop = round(asr.frame_shift * asr.sample_rate)  # samples per output frame
+    chunk = max(1, int(chunk_seconds * asr.sample_rate) // hop)  # frames per chunk
+    half = round(overlap_seconds * asr.sample_rate / hop / 2)  # frames kept out of each overlap
+    step = chunk - 2 * half  # frames between chunk starts
+    if step <= 0:
+        raise ValueError(
+            f"overlap_seconds={overlap_seconds} leaves nothing of chunk_seconds={chunk_seconds}"
+        )
+    n = wave.numel()
+    if n == 0:
+        raise ValueError("cannot compute emissions of empty audio (0 samples)")
+    starts = [0]  # chunk starts in frames
+    while (starts[-1] + chunk) * hop < n:
+        starts.append(starts[-1] + step)
+
+    # One chunk at a time: memory stays that of one chunk (and on a busy CPU, batches of
+    # chunks were measured to be slower, not faster).
+    pieces = []
+    for index, start in enumerate(starts):
+        chunk_audio = wave[start * hop : min(n, (start + chunk) * hop)]
+        log_probs, out_lengths = asr.log_probs(
+            chunk_audio[None], torch.tensor([chunk_audio.numel()])
+        )
+        length = int(out_lengths[0])
+        keep_from = 0 if index == 0 else half
+        keep_to = length if index == len(starts) - 1 else half + step
+        pieces.append(log_probs[0, keep_from:keep_to].cpu())
+    return torch.cat(pieces)
+
+
+# --- everything together -------------------------------------------------------------------------
+
+
+def align(
+    asr: Recognizer,
+    audio: str | os.PathLike | torch.Tensor | np.ndarray,
+    text: str,
+    *,
+    chunk_seconds: float = 20.0,
+    overlap_seconds: float = 2.0,
+    boundaries: str = "plain",
+) -> Alignment:
+    """Align ``text`` to a file or ``(samples,)`` audio at ``asr.sample_rate``.
+
+    The text is normalized like training transcripts (``dslearn.text.normalize``: lowercase,
+    digits as words, punctuation dropped) and must then fit the model's alphabet. Emissions are
+    computed in chunks for long audio (see ``emissions``); ``boundaries`` is explained in
+    ``word_segments``. Returns an ``Alignment``: ``.words`` in seconds, ``.chars`` in frames.
+
+    Raises ``ValueError`` when the text is empty after normalization, has characters outside the
+    alphabet (``TextError``, naming the character), or needs more frames than the audio has.
+    """
+    normalized = normalize(text)
+    if not normalized:
+        raise ValueError(f"nothing to align: {text!r} normalizes to an empty transcript")
+    targets = asr.alphabet.encode(normalized)
+    log_probs = emissions(asr, audio, chunk_seconds, overlap_seconds)
+    n_frames, n_classes = log_probs.shape
+    blank = asr.alphabet.blank_id
+    try:
+        _check_inputs(n_frames, n_classes, targets, blank, normalized, asr.frame_shift)
+    except ValueError as err:
+        if isinstance(audio, str | os.PathLike):
+            raise ValueError(f"{audio}: {err}") from None
+        raise
+    path, scores = forced_align(log_probs, targets, blank, text=normalized)
+    chars = token_segments(path, scores, blank)
+    return Alignment(
+        text=normalized,
+        words=word_segments(chars, asr.alphabet, asr.frame_shift, boundaries),
+        chars=chars,
+        frame_shift=asr.frame_shift,
+        score=math.exp(float(scores.double().mean())),
+        n_frames=n_frames,
+    )

@@ -1,0 +1,140 @@
+"""Inference with the pretrained model shipped in the package, on freshly synthesized speech."""
+
+import json
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+import torch
+
+import dslearn
+from dslearn import audio, synth
+from dslearn.checkpoint import CheckpointError
+from dslearn.inference import ChunkOptions, load_model, pretrained_path
+from dslearn.metrics import cer, wer
+
+SENTENCES = [
+    "turn on the lights in the kitchen",
+    "what is the weather like in paris today",
+    "remind me to call my mother at seven thirty",
+]
+
+
+@pytest.fixture(scope="module")
+def asr():
+    return load_model()
+
+
+@pytest.fixture(scope="module")
+def clips(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("clips")
+    paths = []
+    for i, text in enumerate(SENTENCES):
+        wave, _ = synth.synthesize(text, voice="en-us+m3", seed=i)
+        paths.append(audio.save(folder / f"clip{i}.wav", wave))
+    return paths
+
+
+def test_pretrained_model_is_shipped_small_and_safe():
+    path = pretrained_path()
+    assert path.suffix == ".safetensors"
+    assert path.stat().st_size <= 25 * 1024 * 1024
+    assert (path.parent / "TRAINING.md").is_file()
+
+
+def test_pretrained_model_reads_synthetic_speech(asr, clips):
+    hyps = [h.text for h in asr.transcribe(list(clips))]
+    assert cer(SENTENCES, hyps) < 0.15, hyps
+
+
+def test_word_timestamps_are_ordered_and_inside_the_audio(asr, clips):
+    hyp = asr.transcribe(clips[1])
+    duration = audio.duration(clips[1])
+    assert hyp.words and 0 < hyp.confidence <= 1
+    starts = [w.start for w in hyp.words]
+    assert starts == sorted(starts)
+    assert all(0 <= w.start < w.end <= duration + 0.05 for w in hyp.words)
+
+
+def test_long_audio_is_chunked_without_losing_or_doubling_words(asr, clips):
+    waves = [audio.load(p) for p in clips]
+    gap = torch.zeros(8000)
+    long = torch.cat([w for wave in waves * 3 for w in (wave, gap)])  # ~25 s
+    whole = asr.transcribe(long, chunks=ChunkOptions(chunk_seconds=7.0, overlap_seconds=2.0))
+    pieces = " ".join(h.text for h in asr.transcribe([w for w in waves * 3]))
+    assert len(long) / 16000 > 20
+    assert wer(pieces, whole.text) < 0.1, (pieces, whole.text)
+
+
+def test_top_level_api_and_tensor_input(clips):
+    wave = audio.load(clips[0])
+    assert dslearn.transcribe(wave).text == dslearn.transcribe(str(clips[0])).text
+    with pytest.raises(ValueError, match=r"expected \(samples,\)"):
+        dslearn.transcribe(np.zeros((2, 100), dtype=np.float32))
+
+
+def test_load_model_errors_name_the_path(tmp_path):
+    with pytest.raises(CheckpointError, match="no such checkpoint"):
+        load_model(tmp_path / "missing.safetensors")
+    (tmp_path / "junk.safetensors").write_bytes(b"not a checkpoint at all")
+    with pytest.raises(CheckpointError, match="junk.safetensors: not a safetensors file"):
+        load_model(tmp_path / "junk.safetensors")
+
+
+def _cli(*args):
+    return subprocess.run(
+        [sys.executable, "-m", "dslearn", *args], capture_output=True, text=True, timeout=300
+    )
+
+
+def test_transcribe_cli_with_timestamps(clips):
+    out = _cli("transcribe", "--timestamps", "--json", "--threads", "1", str(clips[0]))
+    assert out.returncode == 0, out.stderr
+    record = json.loads(out.stdout.splitlines()[-1])
+    assert record["file"] == str(clips[0]) and record["words"]
+    assert cer(SENTENCES[0], record["text"]) < 0.2
+
+
+def test_eval_cli_json_last_line(tmp_path):
+    synth.generate_corpus(tmp_path / "c", hours=0.01, seed=5, progress=False)
+    out = _cli("eval", "--manifest", str(tmp_path / "c" / "test.jsonl"), "--json")
+    assert out.returncode == 0, out.stderr
+    result = json.loads(out.stdout.strip().splitlines()[-1])
+    assert set(result) >= {"wer", "cer", "n", "decoder"} and result["decoder"] == "greedy"
+    assert result["n"] == len((tmp_path / "c" / "test.jsonl").read_text().splitlines())
+    assert 0 <= result["cer"] < 0.3
+
+
+def test_eval_cli_lm_decoder_beats_greedy(tmp_path):
+    """The shipped LM (with its tuned alpha/beta) repairs errors greedy decoding makes."""
+    synth.generate_corpus(tmp_path / "c", hours=0.02, seed=11, progress=False)
+    manifest = str(tmp_path / "c" / "test.jsonl")
+    results = {}
+    for decoder in ("greedy", "lm"):
+        out = _cli("eval", "--manifest", manifest, "--decoder", decoder, "--json")
+        assert out.returncode == 0, out.stderr
+        results[decoder] = json.loads(out.stdout.strip().splitlines()[-1])
+    assert results["lm"]["decoder"] == "lm"
+    assert results["lm"]["wer"] < results["greedy"]["wer"], results
+
+
+def test_align_cli_json(tmp_path):
+    text = "please open the window in the kitchen"
+    wave, reference = synth.synthesize(text, voice="en-us+f2", seed=3)
+    path = audio.save(tmp_path / "clip.wav", wave)
+    out = _cli("align", str(path), text.upper() + "!", "--json")
+    assert out.returncode == 0, out.stderr
+    record = json.loads(out.stdout.splitlines()[-1])
+    assert [w["word"] for w in record["words"]] == text.split()
+    for got, ref in zip(record["words"], reference):
+        assert set(got) >= {"word", "start", "end"} and got["start"] < got["end"]
+        assert abs(got["start"] - ref["start"]) < 0.1, (got, ref)
+
+
+def test_align_cli_explains_text_too_long_for_audio(tmp_path):
+    wave, _ = synth.synthesize("hi", voice="en-us+m3")
+    path = audio.save(tmp_path / "hi.wav", wave)
+    out = _cli("align", str(path), "this sentence is far too long for such a short clip " * 3)
+    assert out.returncode == 2
+    assert "too short for the transcript" in out.stderr and "hi.wav" in out.stderr
