@@ -1,7 +1,8 @@
 """CTC decoders side by side on the same posteriors: WER and utterances per second.
 
     python benchmarks/decoders.py --manifest CORPUS/test.jsonl [--model M] [--lm LM.arpa]
-        [--alpha A --beta B] [--beam-size 32] [-n 0] [--threads 1] [--json out.json]
+        [--alpha A --beta B] [--beam-size 32] [--beam-threshold 15] [--beam-size-token 4]
+        [-n 0] [--threads 1] [--json out.json]
 
 The acoustic model runs once over the manifest; then each decoder decodes the same cached
 posteriors, one utterance at a time (no batching, no worker pools), and only decoding is timed:
@@ -74,6 +75,8 @@ def main() -> None:
     parser.add_argument("--alpha", type=float)
     parser.add_argument("--beta", type=float)
     parser.add_argument("--beam-size", type=int, default=32)
+    parser.add_argument("--beam-threshold", type=float, default=15.0, help="ours, fast")
+    parser.add_argument("--beam-size-token", type=int, default=4, help="ours, fast (0: all)")
     parser.add_argument("-n", type=int, default=0, help="first N utterances (0: all)")
     parser.add_argument("--threads", type=int, default=1, help="torch threads (acoustic model)")
     parser.add_argument("--json", help="also write the results here")
@@ -109,7 +112,13 @@ def main() -> None:
         ),
         "LM beam (ours, fast)": one(
             LMBeamSearchDecoder(
-                asr.alphabet, lm=lm_path, alpha=alpha, beta=beta, beam_size=args.beam_size
+                asr.alphabet,
+                lm=lm_path,
+                alpha=alpha,
+                beta=beta,
+                beam_size=args.beam_size,
+                beam_threshold=args.beam_threshold,
+                beam_size_token=args.beam_size_token or None,
             )
         ),
         "pyctcdecode + LM": lambda p: pyctc.decode(p.numpy(), beam_width=args.beam_size),
@@ -146,6 +155,8 @@ def main() -> None:
             "alpha": alpha,
             "beta": beta,
             "beam_size": args.beam_size,
+            "beam_threshold": args.beam_threshold,
+            "beam_size_token": args.beam_size_token,
             "n": len(utterances),
             "rows": rows,
         }

@@ -39,7 +39,7 @@ from dslearn.inference import Recognizer
 from dslearn.text import Alphabet, normalize
 
 NEG_INF = float("-inf")
-BOUNDARIES = ("plain", "gap")  # the word-boundary conventions of ``word_segments``
+BOUNDARIES = ("plain", "gap", "space")  # the word-boundary conventions of ``word_segments``
 
 
 @dataclass(frozen=True)
@@ -277,6 +277,10 @@ def word_segments(
             * ``"gap"``: as ``"plain"``, then the frames between two neighbouring words (the
               blanks and the space) are split at their middle, half to each word, so that words
               in continuous speech touch, as in a reference that marks no pauses.
+            * ``"space"``: as ``"plain"``, then two neighbouring words meet where the model
+              emits the space between them: the model fires the space when the next word
+              begins, so this follows onsets more closely than the middle of the gap
+              (``benchmarks/alignment.py`` compares the three with espeak-ng's timings).
 
     A word's ``score`` is the mean probability of its character frames (the exp of their mean
     log-probability; blanks inside the word do not count).
@@ -285,17 +289,24 @@ def word_segments(
         raise ValueError(f"boundaries must be one of {BOUNDARIES}, got {boundaries!r}")
     # Group the character segments of each word; the space segments only separate them.
     groups: list[list[TokenSegment]] = [[]]
+    space_starts: list[int | None] = []  # the first space frame after each word but the last
     for seg in segments:
         if seg.token_id == alphabet.space_id:
-            groups.append([])
+            if groups[-1]:
+                groups.append([])
+                space_starts.append(seg.start_frame)
         else:
             groups[-1].append(seg)
-    groups = [g for g in groups if g]
+    if not groups[-1]:
+        groups.pop()
     spans = [(g[0].start_frame, g[-1].end_frame) for g in groups]  # frames, "plain"
-    if boundaries == "gap":
+    if boundaries != "plain":
         for i in range(len(spans) - 1):
-            middle = (spans[i][1] + spans[i + 1][0]) / 2  # may be half a frame
-            spans[i], spans[i + 1] = (spans[i][0], middle), (middle, spans[i + 1][1])
+            if boundaries == "space" and space_starts[i] is not None:
+                meet = space_starts[i]
+            else:
+                meet = (spans[i][1] + spans[i + 1][0]) / 2  # may be half a frame
+            spans[i], spans[i + 1] = (spans[i][0], meet), (meet, spans[i + 1][1])
     return [
         WordSegment(
             "".join(alphabet.tokens[seg.token_id] for seg in group),

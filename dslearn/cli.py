@@ -352,8 +352,9 @@ def _add_align(sub: argparse._SubParsersAction) -> None:
     p.add_argument(
         "--boundaries",
         default="plain",
-        choices=["plain", "gap"],
-        help="plain: words span their characters' frames; gap: split pauses between neighbours",
+        choices=["plain", "gap", "space"],
+        help="plain: words span their characters' frames; gap: neighbours meet in the middle "
+        "of the frames between them; space: neighbours meet where the model emits the space",
     )
     p.add_argument("--json", action="store_true", help='one JSON object: {"words": [...], ...}')
     p.set_defaults(func=_run_align)
@@ -403,7 +404,7 @@ def _add_lm(sub: argparse._SubParsersAction) -> None:
     t.add_argument("--manifest", required=True, help="dev manifest (.jsonl)")
     t.add_argument("--lm", type=Path, help="ARPA LM (default: the LM shipped with the model)")
     t.add_argument("--alphas", default="0,0.25,0.5,0.75,1,1.5,2", help="comma-separated")
-    t.add_argument("--betas", default="-1,0,1,2,3", help="comma-separated")
+    t.add_argument("--betas", default="-2,-1,0,1,2,3", help="comma-separated")
     t.add_argument("--beam-size", type=int, default=32)
     t.add_argument("--max-utterances", type=int, help="tune on the first N utterances only")
     t.add_argument("--out", type=Path, help="where to write the result (default: LM.tuned.json)")

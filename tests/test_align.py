@@ -266,3 +266,11 @@ def test_align_long_audio_in_chunks(asr):
     single = A.align(asr, audio, text, chunk_seconds=120.0)
     shifts = [abs(a.start - b.start) for a, b in zip(result.words, single.words)]
     assert max(shifts) <= 0.04 and sum(s == 0 for s in shifts) >= 0.9 * len(shifts)
+
+
+def test_word_segments_space_boundaries_meet_at_the_space():
+    path = encode_path("_hi___ __yo_")  # the space fires at frame 6
+    scores = torch.full((len(path),), math.log(0.8))
+    segments = A.token_segments(path, scores)
+    words = A.word_segments(segments, ALPHABET, frame_shift=0.02, boundaries="space")
+    assert [(w.word, w.start, w.end) for w in words] == [("hi", 0.02, 0.12), ("yo", 0.12, 0.22)]
