@@ -68,7 +68,7 @@ def _run_demo(args: argparse.Namespace) -> int:
     import torch
 
     from dslearn import audio, data, features, synth
-    from dslearn.inference import evaluate, load_model, pretrained_path
+    from dslearn.inference import evaluate, load_model, pretrained_lm_path, pretrained_path
     from dslearn.train import TrainConfig, Trainer
 
     print(f"[1/5] Generating {args.hours:g} h of synthetic speech in {args.out}", flush=True)
@@ -99,28 +99,33 @@ def _run_demo(args: argparse.Namespace) -> int:
     )
     Trainer(cfg).fit()
 
-    print("\n[4/5] Word and character error rates (greedy decoding)")
-    models = {"trained now": load_model(args.run)}
+    print("\n[4/5] Word and character error rates (greedy decoding, and the shipped 3-gram LM)")
+    trained = load_model(args.run)
+    models = {"trained now": (trained, trained.greedy)}
     try:
-        models["pretrained"] = load_model(pretrained_path())
+        pretrained = load_model(pretrained_path())
+        models["pretrained"] = (pretrained, pretrained.greedy)
+        if pretrained_lm_path() is not None:
+            models["pretrained+LM"] = (pretrained, pretrained.decoder("lm"))
     except FileNotFoundError as err:
         print(f"  ({err})")
     hyps = {}
-    print(f"  {'model':<12} {'split':<20} {'WER':>6} {'CER':>6}   n")
-    for name, asr in models.items():
+    print(f"  {'model':<14} {'split':<20} {'WER':>6} {'CER':>6}   n")
+    for name, (asr, decoder) in models.items():
         for split in ("test", "test-unseen-voices"):
-            result, _, hyps[name, split] = evaluate(asr, args.out / f"{split}.jsonl")
+            manifest = args.out / f"{split}.jsonl"
+            result, _, hyps[name, split] = evaluate(asr, manifest, decoder=decoder)
             print(
-                f"  {name:<12} {split:<20} {result['wer']:>6.3f} {result['cer']:>6.3f} "
+                f"  {name:<14} {split:<20} {result['wer']:>6.3f} {result['cer']:>6.3f} "
                 f"{result['n']:>3}"
             )
 
     print("\n[5/5] Transcripts of held-out files")
     for i, utt in enumerate(data.read_manifest(args.out / "test-unseen-voices.jsonl")[:3]):
         print(f"  {Path(utt.audio_filepath).name}  ({utt.speaker}, a voice never trained on)")
-        print(f"    reference:    {utt.text}")
+        print(f"    reference:      {utt.text}")
         for name in models:
-            print(f"    {name + ':':<13} {hyps[name, 'test-unseen-voices'][i]}")
+            print(f"    {name + ':':<15} {hyps[name, 'test-unseen-voices'][i]}")
     return 0
 
 
