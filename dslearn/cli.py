@@ -93,8 +93,11 @@ def _run_demo(args: argparse.Namespace) -> int:
         out=str(args.run),
         preset="tiny",
         max_minutes=args.minutes,
-        batch_seconds=200,
-        eval_every=50,
+        # Small batches and a high LR: the most updates a few minutes allow (the recipe of
+        # docs/benchmarks.md's 15-minute runs, halved batch).
+        batch_seconds=50,
+        lr=3e-3,
+        eval_every=100,
         seed=args.seed,
     )
     Trainer(cfg).fit()
