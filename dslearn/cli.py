@@ -245,10 +245,14 @@ def _run_train(args: argparse.Namespace) -> int:
     return 0
 
 
-def _add_inference_options(p: argparse.ArgumentParser) -> None:
+def _add_model_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--model", help="checkpoint or run directory (default: the shipped model)")
     p.add_argument("--device", default="cpu", help="cpu | cuda | auto")
     p.add_argument("--threads", type=int, help="CPU threads for inference")
+
+
+def _add_inference_options(p: argparse.ArgumentParser) -> None:
+    _add_model_options(p)
     p.add_argument(
         "--decoder",
         default="greedy",
@@ -354,9 +358,7 @@ def _add_align(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("align", help="forced alignment: when each word of a known text is spoken")
     p.add_argument("audio", help="audio file (wav, flac, ogg); minutes long is fine")
     p.add_argument("text", help="the transcript, as spoken")
-    p.add_argument("--model", help="checkpoint or run directory (default: the shipped model)")
-    p.add_argument("--device", default="cpu", help="cpu | cuda | auto")
-    p.add_argument("--threads", type=int, help="CPU threads for inference")
+    _add_model_options(p)
     p.add_argument(
         "--boundaries",
         default="plain",
@@ -408,7 +410,6 @@ def _add_lm(sub: argparse._SubParsersAction) -> None:
         "alpha/beta pair with the fast LM decoder. Writes the best pair to LM.tuned.json, which "
         "`eval`/`transcribe --decoder lm` then use by default.",
     )
-    t.add_argument("--model", help="checkpoint or run directory (default: the shipped model)")
     t.add_argument("--manifest", required=True, help="dev manifest (.jsonl)")
     t.add_argument("--lm", type=Path, help="ARPA LM (default: the LM shipped with the model)")
     t.add_argument("--alphas", default="0,0.25,0.5,0.75,1,1.5,2", help="comma-separated")
@@ -416,8 +417,7 @@ def _add_lm(sub: argparse._SubParsersAction) -> None:
     t.add_argument("--beam-size", type=int, default=32)
     t.add_argument("--max-utterances", type=int, help="tune on the first N utterances only")
     t.add_argument("--out", type=Path, help="where to write the result (default: LM.tuned.json)")
-    t.add_argument("--device", default="cpu", help="cpu | cuda | auto")
-    t.add_argument("--threads", type=int, help="CPU threads")
+    _add_model_options(t)
     t.set_defaults(func=_run_lm_tune)
 
 
