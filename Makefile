@@ -31,6 +31,9 @@ test: lint
 bench: install
 	$(BIN)/python benchmarks/synth_speed.py
 	$(BIN)/python benchmarks/features_vs_librosa.py
+	$(BIN)/dslearn synth --out data/bench --hours 2 --seed 1 --overwrite
+	$(BIN)/python benchmarks/decoders.py --manifest data/bench/test.jsonl
+	$(BIN)/python benchmarks/alignment.py --manifest data/bench/test.jsonl
 
 clean:
 	rm -rf $(VENV) data/demo .pytest_cache .ruff_cache

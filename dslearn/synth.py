@@ -337,9 +337,15 @@ def _word_start_samples(
     for position, sample in word_events:
         if position in index_of:
             starts.setdefault(index_of[position], sample)
-    if 0 not in starts:
-        raise SynthError(f"espeak-ng reported no start for {words[0]!r} in {' '.join(words)!r}")
     sounds = [sample for sample, name in phonemes if not name.startswith("_")]  # not pauses
+    if 0 not in starts:
+        # Some accents merge a first word's sounds into the next unit and report no event for
+        # it (en-us-nyc says "hugo" as "yugo", with its first event at "said"): the first word
+        # then starts with the first sound.
+        first_event = min(starts.values(), default=end_sample)
+        if not sounds or sounds[0] >= first_event:
+            raise SynthError(f"espeak-ng reported no start for {words[0]!r} in {' '.join(words)!r}")
+        starts[0] = sounds[0]
     i = 0
     while i < len(words):
         j = i + 1

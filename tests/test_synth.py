@@ -114,6 +114,17 @@ def test_words_espeak_ng_speaks_as_one_unit_still_get_their_own_times():
     assert huge["end"] - huge["start"] > 0.1  # a real share of the unit, not a sliver
 
 
+def test_a_first_word_without_a_word_event_starts_with_the_first_sound():
+    # en-us-nyc says "hugo" as "yugo" and reports its first WORD event at "said".
+    words = "hugo said the worm".split()
+    _, events, _ = synth._engine().speak("\u00a0".join(words), "en-us-nyc+m3", 175, 50, 50, 100, 0)
+    assert events and events[0][0] != 1  # the case this test is about still happens
+    audio, timed = synth.synthesize("hugo said the worm", "en-us-nyc+m3", pad=(0.1, 0.1))
+    assert [w["word"] for w in timed] == words
+    hugo, said = timed[:2]
+    assert 0.09 <= hugo["start"] < 0.2 < hugo["end"] <= said["start"]
+
+
 def test_function_word_pairs_each_get_a_word_event():
     # With plain spaces espeak-ng reads "of the" or "out of" as one dictionary unit with one
     # event; synthesize joins words with no-break spaces so that each word has its own.
