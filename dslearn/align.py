@@ -199,20 +199,21 @@ def forced_align(
     blank: int = 0,
     *,
     text: str | None = None,
+    frame_shift: float | None = None,
 ) -> tuple[list[int], torch.Tensor]:
     """Most probable CTC path for ``targets``: the fast version (``torchaudio``'s C++/CUDA code).
 
     Same arguments and results as ``viterbi_align_reference``: ``log_probs`` ``(T, C)``,
     ``targets`` ``L`` class indices -> ``(path, scores)`` with ``path`` ``T`` labels and
-    ``scores`` ``(T,)`` log-probabilities on the CPU. ``text`` only names the transcript in error
-    messages.
+    ``scores`` ``(T,)`` log-probabilities on the CPU. ``text`` (the transcript) and
+    ``frame_shift`` (seconds per frame) only make error messages more specific.
 
     Raises ``ValueError`` naming the lengths (and ``text``) when ``T`` is smaller than ``L`` plus
     the number of repeated neighbours, and when a label is the blank or outside ``0..C-1``.
     """
     targets = [int(label) for label in targets]
     n_frames, n_classes = log_probs.shape
-    _check_inputs(n_frames, n_classes, targets, blank, text)
+    _check_inputs(n_frames, n_classes, targets, blank, text, frame_shift)
     if not targets:  # torchaudio wants at least one label; the only path is all blanks
         return [blank] * n_frames, log_probs[:, blank].detach().float().cpu()
     # torchaudio wants a batch of one: (1, T, C) float log-probs and (1, L) int32 targets.
@@ -289,7 +290,7 @@ def word_segments(
         raise ValueError(f"boundaries must be one of {BOUNDARIES}, got {boundaries!r}")
     # Group the character segments of each word; the space segments only separate them.
     groups: list[list[TokenSegment]] = [[]]
-    space_starts: list[int | None] = []  # the first space frame after each word but the last
+    space_starts: list[int] = []  # the first space frame after each word but the last
     for seg in segments:
         if seg.token_id == alphabet.space_id:
             if groups[-1]:
@@ -302,7 +303,7 @@ def word_segments(
     spans = [(g[0].start_frame, g[-1].end_frame) for g in groups]  # frames, "plain"
     if boundaries != "plain":
         for i in range(len(spans) - 1):
-            if boundaries == "space" and space_starts[i] is not None:
+            if boundaries == "space":
                 meet = space_starts[i]
             else:
                 meet = (spans[i][1] + spans[i + 1][0]) / 2  # may be half a frame
@@ -396,15 +397,15 @@ def align(
         raise ValueError(f"nothing to align: {text!r} normalizes to an empty transcript")
     targets = asr.alphabet.encode(normalized)
     log_probs = emissions(asr, audio, chunk_seconds, overlap_seconds)
-    n_frames, n_classes = log_probs.shape
     blank = asr.alphabet.blank_id
     try:
-        _check_inputs(n_frames, n_classes, targets, blank, normalized, asr.frame_shift)
+        path, scores = forced_align(
+            log_probs, targets, blank, text=normalized, frame_shift=asr.frame_shift
+        )
     except ValueError as err:
         if isinstance(audio, str | os.PathLike):
             raise ValueError(f"{audio}: {err}") from None
         raise
-    path, scores = forced_align(log_probs, targets, blank, text=normalized)
     chars = token_segments(path, scores, blank)
     return Alignment(
         text=normalized,
@@ -412,5 +413,5 @@ def align(
         chars=chars,
         frame_shift=asr.frame_shift,
         score=math.exp(float(scores.double().mean())),
-        n_frames=n_frames,
+        n_frames=log_probs.shape[0],
     )
