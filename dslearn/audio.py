@@ -16,7 +16,10 @@ import torch
 import torchaudio
 
 SAMPLE_RATE = 16000  # Hz: the rate of every model and feature extractor in dslearn
-SUPPORTED_EXTENSIONS = (".wav", ".flac", ".ogg")  # what libsndfile reads on every platform
+# What libsndfile reads everywhere; MP3 since libsndfile 1.1 (Common Voice clips), when present.
+SUPPORTED_EXTENSIONS = (".wav", ".flac", ".ogg") + (
+    (".mp3",) if "MP3" in sf.available_formats() else ()
+)
 
 PathLike = str | os.PathLike
 

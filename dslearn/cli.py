@@ -152,26 +152,35 @@ def _run_model(args: argparse.Namespace) -> int:
 
 
 def _add_train(sub: argparse._SubParsersAction) -> None:
-    from dslearn.train import TrainConfig
+    from dslearn.train import RECIPES, TrainConfig
 
     p = sub.add_parser(
         "train",
         help="train a model on manifests",
         description="Train a DeepSpeech model with CTC. Runs unchanged on CPU, one GPU, or under "
-        "torchrun on many GPUs (see `python -m dslearn.train --help` header in dslearn/train.py).",
+        "torchrun on many GPUs (see the header of dslearn/train.py). A recipe preset "
+        f"({', '.join(RECIPES)}) also sets batch size, schedule and budget for its corpus; "
+        "options given here override it.",
+        argument_default=argparse.SUPPRESS,  # unset options fall back to the recipe, then defaults
     )
     defaults = TrainConfig(train="", out="")
+
+    def option(name: str, kind: type, help: str = "") -> None:
+        default = getattr(defaults, name)
+        shown = f" (default {default})" if default is not None else ""
+        p.add_argument("--" + name.replace("_", "-"), type=kind, help=help + shown)
+
     p.add_argument("--train", required=True, help="training manifest (.jsonl)")
     p.add_argument("--valid", help="dev manifest for WER/CER, best checkpoint, early stopping")
     p.add_argument("--out", required=True, help="run directory (checkpoints, metrics.jsonl)")
-    p.add_argument("--preset", default=defaults.preset, help="model preset (dslearn model --list)")
-    p.add_argument("--max-steps", type=int, help="stop after N optimizer steps")
-    p.add_argument("--max-minutes", type=float, help="stop after X minutes of training")
-    p.add_argument("--max-epochs", type=int, default=defaults.max_epochs)
-    p.add_argument("--device", default=defaults.device, help="auto | cpu | cuda | cuda:N | mps")
+    p.add_argument("--preset", help="model preset or recipe (dslearn model --list; default tiny)")
+    option("max_steps", int, "stop after N optimizer steps")
+    option("max_minutes", float, "stop after X minutes of training")
+    option("max_epochs", int)
+    p.add_argument("--device", help="auto | cpu | cuda | cuda:N | mps (default auto)")
     p.add_argument("--resume", action="store_true", help="continue from RUN_DIR/last.safetensors")
     for name in ("batch_seconds", "lr", "weight_decay", "grad_clip", "min_lr_ratio"):
-        p.add_argument("--" + name.replace("_", "-"), type=float, default=getattr(defaults, name))
+        option(name, float)
     for name in (
         "max_batch_size",
         "warmup_steps",
@@ -182,15 +191,11 @@ def _add_train(sub: argparse._SubParsersAction) -> None:
         "early_stop_patience",
         "threads",
         "schedule_steps",
+        "eval_max_utterances",
     ):
-        p.add_argument("--" + name.replace("_", "-"), type=int, default=getattr(defaults, name))
-    p.add_argument("--eval-max-utterances", type=int, default=defaults.eval_max_utterances)
-    p.add_argument(
-        "--schedule", default=defaults.schedule, choices=["cosine", "onecycle", "constant"]
-    )
-    p.add_argument(
-        "--precision", default=defaults.precision, choices=["auto", "fp32", "bf16", "fp16"]
-    )
+        option(name, int)
+    p.add_argument("--schedule", choices=["cosine", "onecycle", "constant"])
+    p.add_argument("--precision", choices=["auto", "fp32", "bf16", "fp16"])
     p.add_argument("--no-spec-augment", action="store_true", help="turn SpecAugment off")
     p.add_argument("--no-speed-perturb", action="store_true", help="turn speed perturbation off")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
@@ -222,26 +227,30 @@ def _parse_overrides(pairs: list[str]) -> tuple[dict, dict]:
     return model, feats
 
 
-def _run_train(args: argparse.Namespace) -> int:
-    from dslearn.train import TrainConfig, Trainer
+def train_config(args: argparse.Namespace):
+    """The TrainConfig that ``dslearn train`` options describe (recipe, then given options)."""
+    import dataclasses
 
-    model_overrides, feature_overrides = _parse_overrides(args.set)
-    cfg = TrainConfig(
-        train=args.train, valid=args.valid, out=args.out, preset=args.preset,
-        model=model_overrides, features=feature_overrides, max_steps=args.max_steps,
-        max_minutes=args.max_minutes, max_epochs=args.max_epochs, device=args.device,
-        resume=args.resume, batch_seconds=args.batch_seconds, lr=args.lr,
-        weight_decay=args.weight_decay, grad_clip=args.grad_clip, min_lr_ratio=args.min_lr_ratio,
-        max_batch_size=args.max_batch_size, warmup_steps=args.warmup_steps,
-        eval_every=args.eval_every, log_every=args.log_every, seed=args.seed,
-        num_workers=args.num_workers, early_stop_patience=args.early_stop_patience,
-        threads=args.threads, schedule_steps=args.schedule_steps,
-        eval_max_utterances=args.eval_max_utterances, schedule=args.schedule,
-        precision=args.precision, spec_augment=not args.no_spec_augment,
-        speed_perturb=() if args.no_speed_perturb else TrainConfig.speed_perturb,
-        progress=not args.no_progress,
-    )  # fmt: skip
-    Trainer(cfg).fit()
+    from dslearn.train import TrainConfig, recipe_config
+
+    given = vars(args)
+    fields = {f.name for f in dataclasses.fields(TrainConfig)}
+    overrides = {k: v for k, v in given.items() if k in fields and k not in ("model", "features")}
+    model_overrides, feature_overrides = _parse_overrides(given.get("set", []))
+    if given.get("no_spec_augment"):
+        overrides["spec_augment"] = False
+    if given.get("no_speed_perturb"):
+        overrides["speed_perturb"] = ()
+    if given.get("no_progress"):
+        overrides["progress"] = False
+    name = overrides.pop("preset", "tiny")
+    return recipe_config(name, model=model_overrides, features=feature_overrides, **overrides)
+
+
+def _run_train(args: argparse.Namespace) -> int:
+    from dslearn.train import Trainer
+
+    Trainer(train_config(args)).fit()
     return 0
 
 
@@ -477,6 +486,50 @@ def _run_lm_tune(args: argparse.Namespace) -> int:
     return 0
 
 
+def _add_data(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("data", help="import real speech corpora into manifests")
+    data_sub = p.add_subparsers(dest="data_command", metavar="ACTION", required=True)
+    d = data_sub.add_parser(
+        "prepare",
+        help="write manifests for a corpus in its published layout",
+        description="Walk a corpus folder (LibriSpeech, FSDD, LJSpeech, Common Voice, TIMIT-style, "
+        "or any folder of audio + same-named .txt) and write one manifest per split into --out, "
+        "plus rejected.jsonl naming every utterance that could not be used and why. Downloads "
+        "only with --download (resumable, sha256-checked, safe extraction).",
+    )
+    from dslearn.corpora import NAMES
+
+    d.add_argument("name", choices=NAMES, help="corpus format")
+    d.add_argument(
+        "--root", required=True, type=Path, help="folder holding (or to receive) the corpus"
+    )
+    d.add_argument("--out", type=Path, help="manifest folder (default: ROOT/manifests)")
+    d.add_argument(
+        "--subset", action="append", help="LibriSpeech subset / Common Voice split; repeatable"
+    )
+    d.add_argument("--download", action="store_true", help="fetch missing archives into ROOT")
+    d.add_argument(
+        "--allow-unverified", action="store_true", help="download files dslearn knows no sha256 for"
+    )
+    d.add_argument(
+        "--lm", help="LibriSpeech LM to convert to lowercase ARPA (e.g. 3-gram.pruned.1e-7)"
+    )
+    d.add_argument("--no-progress", action="store_true", help="no progress bars")
+    d.set_defaults(func=_run_data_prepare)
+
+
+def _run_data_prepare(args: argparse.Namespace) -> int:
+    from dslearn.corpora import prepare
+
+    report = prepare(
+        args.name, args.root, args.out or args.root / "manifests", subsets=args.subset,
+        download=args.download, allow_unverified=args.allow_unverified, lm=args.lm,
+        progress=not args.no_progress,
+    )  # fmt: skip
+    print(report.summary())
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="dslearn",
@@ -490,6 +543,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_transcribe(sub)
     _add_align(sub)
     _add_lm(sub)
+    _add_data(sub)
     _add_demo(sub)
     return parser
 

@@ -16,6 +16,7 @@ from dslearn import synth
 from dslearn.checkpoint import load_checkpoint
 from dslearn.data import Utterance, write_manifest
 from dslearn.inference import load_model
+from dslearn.model import build_model, preset
 from dslearn.train import TrainConfig, Trainer, lr_at
 
 SENTENCE = "please set a timer for twenty minutes in the kitchen"  # ten words, about 3 s
@@ -237,3 +238,24 @@ def test_utterances_too_short_for_their_transcript_are_reported(tmp_path):
     skipped = [json.loads(x) for x in (tmp_path / "run" / "skipped.jsonl").read_text().splitlines()]
     assert [Path(s["audio_filepath"]).name for s in skipped] == ["short.wav"]
     assert trainer.keep == [0]
+
+
+def test_recipe_presets_fill_unset_options_and_cli_wins():
+    from dslearn.cli import build_parser, train_config
+    from dslearn.train import RECIPES, recipe_config
+
+    def cfg(*extra):
+        base = ["train", "--train", "t.jsonl", "--out", "run"]
+        return train_config(build_parser().parse_args(base + list(extra)))
+
+    assert cfg() == TrainConfig(train="t.jsonl", out="run")  # no recipe: plain defaults
+    fsdd = cfg("--preset", "fsdd", "--lr", "0.01", "--set", "features.n_mels=40")
+    assert fsdd.preset == "fsdd" and fsdd.lr == 0.01  # given on the command line
+    assert fsdd.batch_seconds == RECIPES["fsdd"]["batch_seconds"]  # from the recipe
+    assert fsdd.features == {"f_max": 4000.0, "n_mels": 40}  # merged, not replaced
+    assert cfg("--preset", "fsdd", "--no-speed-perturb").speed_perturb == ()
+    assert cfg("--preset", "librispeech-960", "--max-steps", "5").max_steps == 5
+    plain = recipe_config("small", train="t", out="o", lr=1e-4)
+    assert plain.batch_seconds == TrainConfig.batch_seconds and plain.lr == 1e-4
+    for name in RECIPES:  # every recipe has its model preset and builds
+        build_model(preset(name))
