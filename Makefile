@@ -12,7 +12,7 @@ STAMP := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e ".[dev]"
+	$(BIN)/python -m pip install --quiet -e ".[dev,notebooks]"
 	rm -f $(VENV)/.installed-*
 	touch $@
 
@@ -25,8 +25,15 @@ lint: install
 	$(BIN)/ruff check dslearn tests benchmarks
 	$(BIN)/ruff format --check dslearn tests benchmarks
 
-test: lint
-	$(BIN)/python -m pytest
+# Debian's Chromium for the browser tests (Playwright cannot download browsers here). Where apt is
+# missing the install fails harmlessly and the browser tests are skipped.
+/usr/bin/chromium:
+	-SUDO=$$([ "$$(id -u)" = 0 ] || echo sudo); $$SUDO apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium >/dev/null
+
+# The unit tests, the browser tests, and the notebook course under nbval in quick mode.
+test: lint /usr/bin/chromium
+	$(BIN)/python -m pytest tests notebooks --nbval-lax
 
 bench: install
 	$(BIN)/python benchmarks/synth_speed.py

@@ -1,0 +1,229 @@
+"""The course in a real browser: JupyterLab on 127.0.0.1 driven by headless Chromium (Playwright).
+
+Opens the CTC and decoding notebooks, runs them, moves a slider and checks that the dependent
+figure/text changed; then records from Chromium's fake microphone (playing a synthetic utterance)
+with the record widget of the quickstart and checks the transcript. Screenshots are saved under
+``DSLEARN_ARTIFACTS`` (default ``test-artifacts/``).
+
+Needs Debian's Chromium (``.ci/run`` installs it; browsers cannot be downloaded here).
+"""
+
+import json
+import os
+import re
+import secrets
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import numpy as np
+import pytest
+import soundfile as sf
+
+CHROMIUM = Path("/usr/bin/chromium")
+NOTEBOOKS = Path(__file__).resolve().parents[1] / "notebooks"
+ARTIFACTS = Path(
+    os.environ.get("DSLEARN_ARTIFACTS", Path(__file__).resolve().parents[1] / "test-artifacts")
+)
+SPOKEN = "set a timer for ten minutes"
+
+playwright_api = pytest.importorskip("playwright.sync_api")
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.skipif(not CHROMIUM.exists(), reason="Debian's chromium is not installed"),
+]
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def lab(tmp_path_factory):
+    """A JupyterLab server on the notebooks folder, quick mode, with throwaway settings."""
+    tmp = tmp_path_factory.mktemp("lab")
+    settings = tmp / "settings"
+    notification = (
+        settings / "@jupyterlab" / "apputils-extension" / "notification.jupyterlab-settings"
+    )
+    notification.parent.mkdir(parents=True)
+    notification.write_text(json.dumps({"fetchNews": "false", "checkForUpdates": False}))
+    env = {
+        **os.environ,
+        "DSLEARN_QUICK": "1",
+        "DSLEARN_WORK": str(tmp / "work"),
+        "JUPYTERLAB_SETTINGS_DIR": str(settings),
+        "JUPYTERLAB_WORKSPACES_DIR": str(tmp / "workspaces"),
+        "JUPYTER_RUNTIME_DIR": str(tmp / "runtime"),
+    }
+    port, token = _free_port(), secrets.token_hex(16)
+    log = open(tmp / "lab.log", "w")  # noqa: SIM115 - closed below
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "jupyter", "lab", "--no-browser", "--ip=127.0.0.1", f"--port={port}",
+         f"--IdentityProvider.token={token}", "--allow-root", f"--ServerApp.root_dir={NOTEBOOKS}"],
+        env=env, stdout=log, stderr=subprocess.STDOUT,
+    )  # fmt: skip
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.time() + 60
+    while True:
+        try:
+            urllib.request.urlopen(f"{url}/api/status?token={token}", timeout=2)
+            break
+        except OSError:
+            if time.time() > deadline or proc.poll() is not None:
+                proc.kill()
+                raise RuntimeError(
+                    f"JupyterLab did not start: {(tmp / 'lab.log').read_text()}"
+                ) from None
+            time.sleep(0.3)
+    yield url, token
+    proc.terminate()
+    proc.wait(timeout=20)
+    log.close()
+
+
+@pytest.fixture(scope="module")
+def fake_microphone(tmp_path_factory) -> tuple[Path, float]:
+    """A WAV of SPOKEN with silence around it, for Chromium's fake audio capture."""
+    from dslearn import synth
+
+    audio, _ = synth.synthesize(SPOKEN, voice="en-us+m3", seed=0, sample_rate=48000)
+    silence = np.zeros(int(0.8 * 48000), dtype=np.float32)
+    clip = np.concatenate([silence, audio, silence, silence])
+    path = tmp_path_factory.mktemp("mic") / "spoken.wav"
+    sf.write(path, clip, 48000, subtype="PCM_16")
+    return path, len(clip) / 48000
+
+
+@pytest.fixture(scope="module")
+def chromium(fake_microphone):
+    with playwright_api.sync_playwright() as p:
+        browser = p.chromium.launch(
+            executable_path=str(CHROMIUM),
+            headless=True,
+            args=["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                  "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                  "--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream",
+                  f"--use-file-for-fake-audio-capture={fake_microphone[0]}"],
+        )  # fmt: skip
+        yield browser
+        browser.close()
+
+
+def run_notebook(chromium, lab, name: str):
+    """Open a notebook in JupyterLab, Run All, and wait until every code cell has run."""
+    url, token = lab
+    page = chromium.new_page(viewport={"width": 1300, "height": 1700})
+    page.context.grant_permissions(["microphone"], origin=url)
+    for _attempt in range(3):
+        page.goto(f"{url}/lab/tree/{name}?reset&token={token}")  # reset: only this notebook open
+        idle = page.locator(".jp-Notebook-ExecutionIndicator[data-status='idle']:visible").first
+        idle.wait_for(timeout=60_000)
+        page.wait_for_timeout(1000)  # JupyterLab may restart a kernel that just came up idle
+        dialog = page.locator(".jp-Dialog button.jp-mod-accept")
+        if dialog.count():
+            dialog.first.click()
+        idle.wait_for(timeout=60_000)
+        page.locator("li.lm-MenuBar-item:has-text('Run')").click()
+        page.locator("li.lm-Menu-item[data-command='runmenu:run-all']").click()
+        if _wait_all_ran(page, timeout=300):
+            return page
+    raise AssertionError(f"{name}: Run All did not finish")
+
+
+def _wait_all_ran(page, timeout: float) -> bool:
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        prompts = page.locator(".jp-CodeCell .jp-InputArea-prompt").all_inner_texts()
+        if prompts and all(re.fullmatch(r"\[\d+\]:", p.strip()) for p in prompts):
+            errors = page.locator(
+                ".jp-OutputArea-output[data-mime-type='application/vnd.jupyter.stderr']"
+            )
+            tracebacks = [t for t in errors.all_inner_texts() if "Traceback" in t or "Error" in t]
+            assert not tracebacks, tracebacks[0][-2000:]
+            return True
+        page.wait_for_timeout(500)
+    return False
+
+
+def slider_handle(page, label: str):
+    slider = page.locator(".widget-slider", has=page.locator(f".widget-label:text-is('{label}')"))
+    return slider.locator(".noUi-handle").first
+
+
+def shot(page, name: str) -> None:
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / f"{name}.png"))
+
+
+def wait_changed(read, before, timeout: float = 60.0):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        now = read()
+        if now != before:
+            return now
+        time.sleep(0.25)
+    raise AssertionError(f"nothing changed: still {before!r}"[:500])
+
+
+def test_ctc_explorer_redraws_when_the_path_slider_moves(chromium, lab):
+    page = run_notebook(chromium, lab, "03_ctc_from_scratch.ipynb")
+    explorer = page.locator(".widget-vbox", has=page.locator(".widget-label:text-is('path')")).last
+    explorer.scroll_into_view_if_needed()
+    text = explorer.locator(".widget-html-content").first
+    image = explorer.locator("img").first
+    assert "valid alignments of 'cat' in 5 frames" in text.inner_text()
+    before_text, before_src = text.inner_text(), image.get_attribute("src")
+    shot(page, "ctc_explorer_before")
+    handle = slider_handle(page, "path")
+    handle.focus()
+    handle.press("ArrowRight")
+    handle.press("ArrowRight")
+    after_text = wait_changed(text.inner_text, before_text)
+    assert "Path 3:" in after_text
+    wait_changed(lambda: image.get_attribute("src"), before_src)
+    explorer.screenshot(path=str(ARTIFACTS / "ctc_explorer_after.png"))
+    page.close()
+
+
+def test_decoding_explorer_updates_hypotheses_when_the_beam_narrows(chromium, lab):
+    page = run_notebook(chromium, lab, "06_decoding.ipynb")
+    wer = page.locator(".dslearn-beam-wer").last
+    wer.scroll_into_view_if_needed()
+    before = wer.inner_text()
+    shot(page, "decoding_explorer_before")
+    handle = slider_handle(page, "beam")
+    handle.focus()
+    for _ in range(15):  # beam 16 -> 1: the search keeps one prefix, so the LM can rescue less
+        handle.press("ArrowLeft")
+    after = wait_changed(wer.inner_text, before)
+    assert float(after) > float(before)
+    page.locator(".widget-vbox", has=wer).last.screenshot(
+        path=str(ARTIFACTS / "decoding_explorer_after.png")
+    )
+    page.close()
+
+
+def test_record_widget_transcribes_the_fake_microphone(chromium, lab, fake_microphone):
+    from dslearn.metrics import wer
+
+    _, seconds = fake_microphone
+    page = run_notebook(chromium, lab, "00_quickstart.ipynb")
+    button = page.locator("button.dslearn-record").last
+    button.scroll_into_view_if_needed()
+    button.click()
+    page.locator(".dslearn-record-status:has-text('recording')").wait_for(timeout=20_000)
+    page.wait_for_timeout(int(1000 * (seconds - 0.4)))  # one pass of the clip, not its loop
+    button.click()
+    lm = page.locator("code.dslearn-lm").last
+    lm.wait_for(timeout=120_000)
+    transcript = lm.inner_text().strip()
+    greedy = page.locator("code.dslearn-greedy").last.inner_text().strip()
+    page.locator(".widget-vbox", has=button).last.screenshot(path=str(ARTIFACTS / "recorder.png"))
+    assert wer(SPOKEN, transcript) <= 0.2, (transcript, greedy)
+    page.close()
