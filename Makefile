@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 # Re-install whenever the declared dependencies change.
 STAMP := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
 
-.PHONY: install demo test lint bench clean
+.PHONY: install demo test lint bench book clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -42,5 +42,25 @@ bench: install
 	$(BIN)/python benchmarks/decoders.py --manifest data/bench/test.jsonl
 	$(BIN)/python benchmarks/alignment.py --manifest data/bench/test.jsonl
 
+# The course as static HTML with widget state embedded, readable without a kernel (quick mode by
+# default; DSLEARN_QUICK=0 make book for full mode). The widget renderer and require.js come from
+# npm into build/book/_static so that pages work offline; without npm they load from a CDN.
+BOOK := build/book
+book: install
+	rm -rf $(BOOK) && mkdir -p $(BOOK)/_static
+	-cd $(BOOK)/_static && npm pack --silent @jupyter-widgets/html-manager@^1 requirejs@2 >/dev/null && \
+		tar xzf jupyter-widgets-html-manager-*.tgz && mv package html-manager && \
+		tar xzf requirejs-*.tgz && mv package requirejs && rm -f *.tgz
+	DSLEARN_QUICK=$${DSLEARN_QUICK-1} $(BIN)/jupyter nbconvert --to html --execute \
+		--ExecutePreprocessor.timeout=1800 --output-dir $(BOOK) \
+		$$(test -f $(BOOK)/_static/requirejs/require.js && echo \
+			--HTMLExporter.widget_renderer_url=_static/html-manager/dist/embed-amd.js \
+			--HTMLExporter.require_js_url=_static/requirejs/require.js) \
+		notebooks/[0-9]*.ipynb
+	$(BIN)/python -c "import pathlib; pages = sorted(p.name for p in pathlib.Path('$(BOOK)').glob('[0-9]*.html')); \
+		pathlib.Path('$(BOOK)/index.html').write_text('<h1>dslearn: the course</h1><ol>' + \
+		''.join(f'<li><a href=\"{p}\">{p[3:-5].replace(\"_\", \" \")}</a></li>' for p in pages) + '</ol>')"
+	@echo "open $(BOOK)/index.html"
+
 clean:
-	rm -rf $(VENV) data/demo .pytest_cache .ruff_cache
+	rm -rf $(VENV) data/demo .pytest_cache .ruff_cache build notebooks/_work test-artifacts
