@@ -227,55 +227,33 @@ class DeepSpeech2(nn.Module):
 
 # --- presets -----------------------------------------------------------------------------------
 
+# The two conv front ends: a small one (tiny, fsdd) and the DS2 paper's (base and up).
+_SMALL_CONVS = dict(conv_channels=(16, 16), conv_kernels=((21, 11), (11, 11)))
+_DS2_CONVS = dict(
+    conv_channels=(32, 32, 96),
+    conv_kernels=((41, 11), (21, 11), (21, 11)),
+    conv_strides=((2, 2), (2, 1), (2, 1)),
+)
+# DS2-paper-sized: 3 conv layers and 5 bidirectional GRU layers of 1024 units.
+_BASE = ModelConfig(**_DS2_CONVS, rnn_hidden=1024, rnn_layers=5, rnn_batch_norm=True)
+
 PRESETS: dict[str, ModelConfig] = {
     # Trains in minutes on two CPU cores; the model shipped in the package.
-    "tiny": ModelConfig(
-        conv_channels=(16, 16),
-        conv_kernels=((21, 11), (11, 11)),
-        rnn_hidden=160,
-        rnn_layers=2,
-    ),
+    "tiny": ModelConfig(**_SMALL_CONVS, rnn_hidden=160, rnn_layers=2),
     # The default: a GPU trains it in well under an hour on the synthetic corpus.
     "small": ModelConfig(rnn_hidden=320, rnn_layers=3),
-    # DS2-paper-sized: 3 conv layers and 5 bidirectional GRU layers of 1024 units.
-    "base": ModelConfig(
-        conv_channels=(32, 32, 96),
-        conv_kernels=((41, 11), (21, 11), (21, 11)),
-        conv_strides=((2, 2), (2, 1), (2, 1)),
-        rnn_hidden=1024,
-        rnn_layers=5,
-        rnn_batch_norm=True,
-    ),
+    "base": _BASE,
     # Streaming: unidirectional GRUs with a lookahead convolution of 200 ms (20 frames at 10 ms).
     "small-streaming": ModelConfig(rnn_hidden=384, rnn_layers=3, bidirectional=False),
     # Recipes (dslearn.train.RECIPES adds their batch sizes and schedules).
     # FSDD digits: the tiny model, with dropout between the GRUs against 4-speaker overfitting.
-    "fsdd": ModelConfig(
-        conv_channels=(16, 16),
-        conv_kernels=((21, 11), (11, 11)),
-        rnn_hidden=160,
-        rnn_layers=2,
-        dropout=0.1,
-    ),
-    # 100 h of read speech: between small and base (3 conv layers, 5 x 768 GRUs).
+    "fsdd": ModelConfig(**_SMALL_CONVS, rnn_hidden=160, rnn_layers=2, dropout=0.1),
+    # 100 h of read speech: between small and base (5 x 768 GRUs).
     "librispeech-100": ModelConfig(
-        conv_channels=(32, 32, 96),
-        conv_kernels=((41, 11), (21, 11), (21, 11)),
-        conv_strides=((2, 2), (2, 1), (2, 1)),
-        rnn_hidden=768,
-        rnn_layers=5,
-        rnn_batch_norm=True,
-        dropout=0.1,
+        **_DS2_CONVS, rnn_hidden=768, rnn_layers=5, rnn_batch_norm=True, dropout=0.1
     ),
-    # 960 h: the DS2-paper size, as base.
-    "librispeech-960": ModelConfig(
-        conv_channels=(32, 32, 96),
-        conv_kernels=((41, 11), (21, 11), (21, 11)),
-        conv_strides=((2, 2), (2, 1), (2, 1)),
-        rnn_hidden=1024,
-        rnn_layers=5,
-        rnn_batch_norm=True,
-    ),
+    # 960 h: the DS2-paper size.
+    "librispeech-960": _BASE,
     # Mozilla DeepSpeech's shape (their release used 2048 units; this is a CPU-friendly width).
     "ds1": ModelConfig(
         arch="ds1",
