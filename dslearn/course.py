@@ -27,7 +27,7 @@ def work_dir(name: str = "") -> Path:
 
 
 def device() -> str:
-    """"cuda" when a GPU is present, else "cpu"."""
+    """The device the notebooks train on: "cuda" when a GPU is present, else "cpu"."""
     import torch
 
     return "cuda" if torch.cuda.is_available() else "cpu"
