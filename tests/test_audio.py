@@ -98,8 +98,8 @@ def test_unsupported_format_is_named(tmp_path):
     mp4.write_bytes(b"\x00\x00\x00\x20ftypM4A " + bytes(64))
     with pytest.raises(AudioError, match=r"talk\.m4a: unsupported audio format '\.m4a'"):
         audio.load(mp4)
-    with pytest.raises(AudioError, match=r"cannot write '\.mp3'"):
-        audio.save(tmp_path / "out.mp3", torch.zeros(10))
+    with pytest.raises(AudioError, match=r"cannot write '\.m4a'"):
+        audio.save(tmp_path / "out.m4a", torch.zeros(10))
 
 
 def test_directory_is_not_audio(tmp_path):
