@@ -38,6 +38,7 @@ from __future__ import annotations
 import csv
 import gzip
 import hashlib
+import json
 import re
 import tarfile
 import urllib.error
@@ -750,8 +751,6 @@ def _lm(name: str, lm: str | None, root: Path, out: Path, get: dict) -> Path | N
 
 
 def _write(result: Prepared, out: Path, lm_path: Path | None = None) -> PrepareReport:
-    import json
-
     out.mkdir(parents=True, exist_ok=True)
     manifests, counts, hours = {}, {}, {}
     for split, utts in result.splits.items():

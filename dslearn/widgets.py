@@ -450,10 +450,13 @@ class Recorder:
         if audio.numel() < self.asr.sample_rate // 10:
             self.text.value = "the recording is shorter than 0.1 s: nothing to transcribe"
             return {}
-        greedy = self.asr.transcribe(audio).text
+        # Posteriors once, then both decoders on them (not two passes through the model).
+        log_probs = self.asr.emissions([audio])[0]
+        padded, lengths = log_probs[None], torch.tensor([log_probs.shape[0]])
+        greedy = self.asr.greedy(padded, lengths)[0].text
         lm_text = ""
         if self.lm:
-            lm_text = self.asr.transcribe(audio, decoder=self.asr.decoder("lm", lm=self.lm)).text
+            lm_text = self.asr.decoder("lm", lm=self.lm)(padded, lengths)[0].text
         best = lm_text or greedy
         words = self.asr.align(audio, best, boundaries="space").words if best else []
         seconds = audio.numel() / self.asr.sample_rate
