@@ -198,6 +198,9 @@ def _add_train(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--precision", choices=["auto", "fp32", "bf16", "fp16"])
     p.add_argument("--no-spec-augment", action="store_true", help="turn SpecAugment off")
     p.add_argument("--no-speed-perturb", action="store_true", help="turn speed perturbation off")
+    p.add_argument(
+        "--no-bucketing", action="store_true", help="random batches instead of similar lengths"
+    )
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.add_argument(
         "--set",
@@ -241,6 +244,8 @@ def train_config(args: argparse.Namespace):
         overrides["spec_augment"] = False
     if given.get("no_speed_perturb"):
         overrides["speed_perturb"] = ()
+    if given.get("no_bucketing"):
+        overrides["bucketing"] = False
     if given.get("no_progress"):
         overrides["progress"] = False
     name = overrides.pop("preset", "tiny")

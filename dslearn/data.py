@@ -520,6 +520,8 @@ class BucketingBatchSampler(Sampler[list[int]]):
         bucket_size: utterances shuffled together and then sorted by length, per epoch. Larger
             means less padding but batches that look more alike from epoch to epoch; ``None``
             sorts the whole dataset.
+        bucketing: ``False`` fills batches from the shuffled order as it comes, without sorting
+            by length: the plain random batches that bucketing improves on (more padding).
         seed: with the epoch, fixes every batch; all ranks must use the same seed.
         num_replicas, rank: distributed training. Every rank computes the same plan and takes
             every ``num_replicas``-th batch, so shares are disjoint; a few batches are repeated
@@ -546,6 +548,7 @@ class BucketingBatchSampler(Sampler[list[int]]):
         shuffle: bool = True,
         sortagrad: bool = True,
         bucket_size: int | None = DEFAULT_BUCKET_SIZE,
+        bucketing: bool = True,
         seed: int = 0,
         num_replicas: int = 1,
         rank: int = 0,
@@ -571,6 +574,7 @@ class BucketingBatchSampler(Sampler[list[int]]):
         self.shuffle = shuffle
         self.sortagrad = sortagrad
         self.bucket_size = bucket_size
+        self.bucketing = bucketing
         self.seed = seed
         self.num_replicas = num_replicas
         self.rank = rank
@@ -623,8 +627,10 @@ class BucketingBatchSampler(Sampler[list[int]]):
             buckets = [order[s : s + self.bucket_size] for s in range(0, n, self.bucket_size)]
         batches = []
         for bucket in buckets:
-            # Stable sort: ties keep the (shuffled or original) order, so the plan is reproducible.
-            batches += self._fill(bucket[np.argsort(durations[bucket], kind="stable")])
+            if self.bucketing or sorted_epoch:
+                # Stable sort: ties keep the (shuffled or original) order: reproducible plans.
+                bucket = bucket[np.argsort(durations[bucket], kind="stable")]
+            batches += self._fill(bucket)
 
         # Sort the batches by their longest member, repeat the shortest ones until every rank has
         # as many, and deal consecutive (similar-length) batches out as one step for all ranks.

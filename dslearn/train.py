@@ -74,6 +74,7 @@ class TrainConfig:
     max_epochs: int = 1000  # stop after this many passes over the training set
     batch_seconds: float = 200.0  # padded audio seconds per batch per process
     max_batch_size: int = 64  # utterances per batch, at most
+    bucketing: bool = True  # batches of similar-length utterances (False: random, more padding)
     lr: float = 2e-3  # peak learning rate
     weight_decay: float = 1e-2
     warmup_steps: int = 100  # linear warm-up from 0 to lr
@@ -223,7 +224,7 @@ def model_flops_per_second(cfg: ModelConfig, frame_rate: float = 100.0) -> float
         rnn_in, layers = channels * freq, cfg.rnn_layers
         directions = 2 if cfg.bidirectional else 1
         flops += 2 * rate * cfg.rnn_hidden * directions * cfg.n_classes
-    gates = 3 if cfg.rnn_type == "gru" else 4
+    gates = {"gru": 3, "lstm": 4, "rnn": 1}[cfg.rnn_type]
     directions = 2 if cfg.bidirectional else 1
     for _ in range(layers):
         flops += 2 * rate * directions * gates * (rnn_in + cfg.rnn_hidden) * cfg.rnn_hidden
@@ -289,6 +290,7 @@ class Trainer:
             [self.train_set.durations[i] for i in self.keep],
             max_batch_seconds=cfg.batch_seconds,
             max_batch_size=cfg.max_batch_size,
+            bucketing=cfg.bucketing,
             num_replicas=self.world,
             rank=self.rank,
             seed=cfg.seed,
@@ -447,6 +449,16 @@ class Trainer:
 
     # --- one step ------------------------------------------------------------------------------
 
+    def loader(self) -> DataLoader:
+        """Training batches from the sampler's current position (audio loaded in workers)."""
+        return DataLoader(
+            Subset(self.train_set, self.keep),
+            batch_sampler=self.sampler,
+            collate_fn=collate,
+            num_workers=self.num_workers,
+            pin_memory=self.device.type == "cuda",
+        )
+
     def _speed_perturb(self, audio: torch.Tensor, lengths: torch.Tensor):
         if not self.cfg.speed_perturb:
             return audio, lengths
@@ -481,7 +493,8 @@ class Trainer:
         )
         return loss, log_probs, out_lengths
 
-    def _train_step(self, batch) -> dict:
+    def train_step(self, batch) -> dict:
+        """One optimizer step on a ``Batch``; returns its loss and gradient norm."""
         self.model.train()
         for group in self.optimizer.param_groups:
             group["lr"] = lr_at(self.step, self.cfg, self.horizon)
@@ -566,16 +579,10 @@ class Trainer:
                 self.sampler.load_state_dict({"epoch": self.epoch, "position": self.batch_in_epoch})
                 # Workers read ahead of training, so the sampler's own position runs ahead too:
                 # resuming uses batch_in_epoch, the batches this loop actually consumed.
-                loader = DataLoader(
-                    Subset(self.train_set, self.keep),
-                    batch_sampler=self.sampler,
-                    collate_fn=collate,
-                    num_workers=self.num_workers,
-                    pin_memory=self.device.type == "cuda",
-                )
+                loader = self.loader()
                 tick = time.perf_counter()
                 for batch in loader:
-                    stats = self._train_step(batch)
+                    stats = self.train_step(batch)
                     if self.device.type == "cuda":
                         torch.cuda.synchronize(self.device)
                     # From the end of the last step: waiting for data counts as training time.

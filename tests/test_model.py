@@ -13,6 +13,9 @@ from dslearn.model import (
     count_parameters,
     preset,
     receptive_field,
+    reverse_within_lengths,
+    run_rnn_packed,
+    run_rnn_unpacked,
 )
 
 
@@ -53,6 +56,31 @@ def test_padded_batch_equals_each_utterance_alone(models, name):
         for b in range(3):
             alone, _ = model(x[b : b + 1, : lengths[b]], lengths[b : b + 1])
             assert torch.allclose(y[b, : out_lengths[b]], alone[0], atol=1e-5)
+
+
+def test_reverse_within_lengths_keeps_padding_last():
+    x = torch.arange(10.0).view(2, 5, 1)
+    out = reverse_within_lengths(x, torch.tensor([5, 3]))
+    assert out[:, :, 0].tolist() == [[4, 3, 2, 1, 0], [7, 6, 5, 8, 9]]
+
+
+@pytest.mark.parametrize("cls", [torch.nn.GRU, torch.nn.LSTM, torch.nn.RNN])
+@pytest.mark.parametrize("bidirectional", [True, False])
+def test_unpacked_rnn_equals_the_packed_reference(cls, bidirectional):
+    # The CPU fast path must give the packed reference's outputs and gradients.
+    torch.manual_seed(0)
+    rnn = cls(7, 5, batch_first=True, bidirectional=bidirectional)
+    x = torch.randn(3, 9, 7, requires_grad=True)
+    lengths = torch.tensor([9, 4, 6])
+    results = []
+    for run in (run_rnn_packed, run_rnn_unpacked):
+        out = run(rnn, x, lengths)
+        results.append((out, torch.autograd.grad(out.pow(2).sum(), [x, *rnn.parameters()])))
+    (ref, ref_grads), (fast, fast_grads) = results
+    assert torch.allclose(ref, fast, atol=1e-6)
+    assert fast[1, 4:].abs().sum() == 0  # zero past the length, as pad_packed_sequence gives
+    for a, b in zip(ref_grads, fast_grads):
+        assert torch.allclose(a, b, atol=1e-5)
 
 
 def test_streaming_model_does_not_look_further_than_its_lookahead(models):

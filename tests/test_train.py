@@ -17,7 +17,7 @@ from dslearn.checkpoint import load_checkpoint
 from dslearn.data import Utterance, write_manifest
 from dslearn.inference import load_model
 from dslearn.model import build_model, preset
-from dslearn.train import TrainConfig, Trainer, lr_at
+from dslearn.train import TrainConfig, Trainer, lr_at, model_flops_per_second
 
 SENTENCE = "please set a timer for twenty minutes in the kitchen"  # ten words, about 3 s
 
@@ -198,6 +198,38 @@ def test_learning_rate_schedule():
     assert lr_at(60, cfg) == pytest.approx(0.55)  # half way down the cosine
     assert lr_at(110, cfg) == pytest.approx(0.1)
     assert lr_at(500, cfg) == pytest.approx(0.1)
+
+
+@pytest.mark.parametrize("rnn_type", ["rnn", "gru", "lstm"])
+@pytest.mark.parametrize("bidirectional", [True, False])
+def test_flops_count_matches_the_weights_a_frame_passes_through(rnn_type, bidirectional):
+    # Without a context window every DS1 weight matrix is used once per 10 ms frame: one
+    # multiply-add per weight, so the MFU's FLOP count must equal 2 x 100 x the weights.
+    cfg = preset("ds1", context=0, rnn_type=rnn_type, bidirectional=bidirectional)
+    weights = sum(p.numel() for p in build_model(cfg).parameters() if p.dim() == 2)
+    assert model_flops_per_second(cfg) == 2 * 100 * weights
+
+
+def test_bucketing_off_gives_random_batches_with_more_padding(corpus, tmp_path):
+    def padding(bucketing):
+        cfg = TrainConfig(
+            train=str(corpus / "train.jsonl"),
+            out=str(tmp_path / f"b{bucketing}"),
+            bucketing=bucketing,
+            batch_seconds=20,
+            tensorboard=False,
+            progress=False,
+        )
+        trainer = Trainer(cfg)
+        trainer.sampler.set_epoch(1)  # past SortaGrad's sorted first epoch
+        durations = [trainer.train_set.durations[i] for i in trainer.keep]
+        real = padded = 0.0
+        for batch in trainer.sampler:
+            lengths = [durations[i] for i in batch]
+            real, padded = real + sum(lengths), padded + len(lengths) * max(lengths)
+        return 1 - real / padded
+
+    assert padding(True) < padding(False) / 2
 
 
 def test_a_new_run_refuses_to_mix_into_an_existing_one(corpus, tmp_path):
