@@ -336,7 +336,8 @@ class Trainer:
             self.device = torch.device("cuda", local_rank)
         else:
             self.device = torch.device("cpu")
-        if not dist.is_initialized():
+        self._owns_group = not dist.is_initialized()
+        if self._owns_group:
             dist.init_process_group("nccl" if wants_gpu else "gloo")
 
     def _drop_untrainable(self, dataset: SpeechDataset) -> list[int]:
@@ -621,6 +622,11 @@ class Trainer:
                 metrics_file.close()
             if writer:
                 writer.close()
+        if self.world > 1 and self._owns_group:
+            # All ranks leave together; exiting with gloo's threads still running aborts a rank.
+            dist.barrier()
+            dist.destroy_process_group()
+            self._owns_group = False
         summary = {
             "reason": reason,
             "step": self.step,
