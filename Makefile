@@ -35,12 +35,24 @@ lint: install
 test: lint /usr/bin/chromium
 	$(BIN)/python -m pytest tests notebooks --nbval-lax
 
+# Every CPU benchmark, then one summary table of them all (JSON in BENCH_OUT). About 15 minutes on
+# 2 cores; the same scripts add GPU rows by themselves where CUDA is present.
+BENCH_OUT ?= runs/bench
+FSDD ?= ../shared/fsdd
 bench: install
-	$(BIN)/python benchmarks/synth_speed.py
-	$(BIN)/python benchmarks/features_vs_librosa.py
+	mkdir -p $(BENCH_OUT)
+	$(BIN)/python benchmarks/synth_speed.py --json $(BENCH_OUT)/synth_speed.json
+	OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 MKL_NUM_THREADS=1 $(BIN)/python \
+		benchmarks/features_vs_librosa.py --fsdd $(FSDD) --threads 1 --json $(BENCH_OUT)/features.json
 	$(BIN)/dslearn synth --out data/bench --hours 2 --seed 1 --overwrite
-	$(BIN)/python benchmarks/decoders.py --manifest data/bench/test.jsonl
-	$(BIN)/python benchmarks/alignment.py --manifest data/bench/test.jsonl
+	$(BIN)/python benchmarks/decoders.py --manifest data/bench/test.jsonl --json $(BENCH_OUT)/decoders.json
+	$(BIN)/python benchmarks/alignment.py --manifest data/bench/test.jsonl --json $(BENCH_OUT)/alignment.json
+	$(BIN)/python benchmarks/train_throughput.py --manifest data/bench/train.jsonl --steps 4 --warmup 1 \
+		--batch-seconds 20 --profile --json $(BENCH_OUT)/train_throughput.json
+	$(BIN)/python benchmarks/rnn_packing.py --json $(BENCH_OUT)/rnn_packing.json
+	$(BIN)/python benchmarks/inference_rtf.py --manifest data/bench/test.jsonl --json $(BENCH_OUT)/inference_rtf.json
+	$(BIN)/python benchmarks/ddp_scaling.py --manifest-dir data/bench --json $(BENCH_OUT)/ddp_scaling.json
+	$(BIN)/python benchmarks/summary.py $(BENCH_OUT)
 
 # The course as static HTML with widget state embedded, readable without a kernel (quick mode by
 # default; DSLEARN_QUICK=0 make book for full mode). The widget renderer and require.js come from

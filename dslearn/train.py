@@ -176,7 +176,9 @@ def pick_precision(name: str, device: torch.device) -> str:
         return name
     if device.type == "cuda":
         return "bf16" if torch.cuda.is_bf16_supported() else "fp16"
-    return "fp32"  # CPU autocast slows RNNs down rather than up
+    # CPUs: fp32 unless asked. bf16 autocast is faster on CPUs with AVX512-BF16
+    # (docs/benchmarks.md), but whether it trains as well there is not measured yet.
+    return "fp32"
 
 
 def lr_at(step: int, cfg: TrainConfig, horizon: int | None = None) -> float:
