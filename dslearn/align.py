@@ -395,17 +395,31 @@ def align(
     normalized = normalize(text)
     if not normalized:
         raise ValueError(f"nothing to align: {text!r} normalizes to an empty transcript")
-    targets = asr.alphabet.encode(normalized)
+    asr.alphabet.encode(normalized)  # characters outside the alphabet fail before the model runs
     log_probs = emissions(asr, audio, chunk_seconds, overlap_seconds)
-    blank = asr.alphabet.blank_id
     try:
-        path, scores = forced_align(
-            log_probs, targets, blank, text=normalized, frame_shift=asr.frame_shift
-        )
+        return align_emissions(asr, log_probs, text, boundaries=boundaries)
     except ValueError as err:
         if isinstance(audio, str | os.PathLike):
             raise ValueError(f"{audio}: {err}") from None
         raise
+
+
+def align_emissions(
+    asr: Recognizer, log_probs: torch.Tensor, text: str, *, boundaries: str = "plain"
+) -> Alignment:
+    """``align`` on log-probabilities ``(T, C)`` computed before (``emissions``).
+
+    Decoding and aligning one recording this way takes a single pass through the model.
+    """
+    normalized = normalize(text)
+    if not normalized:
+        raise ValueError(f"nothing to align: {text!r} normalizes to an empty transcript")
+    targets = asr.alphabet.encode(normalized)
+    blank = asr.alphabet.blank_id
+    path, scores = forced_align(
+        log_probs, targets, blank, text=normalized, frame_shift=asr.frame_shift
+    )
     chars = token_segments(path, scores, blank)
     return Alignment(
         text=normalized,

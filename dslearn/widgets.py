@@ -450,15 +450,20 @@ class Recorder:
         if audio.numel() < self.asr.sample_rate // 10:
             self.text.value = "the recording is shorter than 0.1 s: nothing to transcribe"
             return {}
-        # Posteriors once, then both decoders on them (not two passes through the model).
-        log_probs = self.asr.emissions([audio])[0]
+        # One pass through the model (in chunks if the recording is long), then both decoders
+        # and the alignment on the same posteriors.
+        from dslearn.align import align_emissions, emissions
+
+        log_probs = emissions(self.asr, audio)
         padded, lengths = log_probs[None], torch.tensor([log_probs.shape[0]])
         greedy = self.asr.greedy(padded, lengths)[0].text
         lm_text = ""
         if self.lm:
             lm_text = self.asr.decoder("lm", lm=self.lm)(padded, lengths)[0].text
         best = lm_text or greedy
-        words = self.asr.align(audio, best, boundaries="space").words if best else []
+        words = []
+        if best:
+            words = align_emissions(self.asr, log_probs, best, boundaries="space").words
         seconds = audio.numel() / self.asr.sample_rate
         self.result = {"greedy": greedy, "lm": lm_text, "words": words, "seconds": seconds}
         with torch.inference_mode():

@@ -231,6 +231,15 @@ def test_align_synthesized_speech(asr):
     assert sum(close) >= 0.8 * len(close), list(zip(result.words, reference))
 
 
+def test_align_emissions_equals_align_on_the_audio(asr):
+    from dslearn.synth import synthesize
+
+    audio = torch.from_numpy(synthesize(FOX, voice="en-us+f2")[0])
+    direct = A.align(asr, audio, FOX, boundaries="space")
+    reused = A.align_emissions(asr, A.emissions(asr, audio), FOX, boundaries="space")
+    assert reused == direct
+
+
 def test_align_long_audio_in_chunks(asr):
     from dslearn.synth import synthesize
 
