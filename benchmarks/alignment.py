@@ -66,7 +66,10 @@ def main() -> None:
     manifest = Path(args.manifest)
     asr = load_model(args.model)
     lines = read_lines(manifest, args.n)
+    # Each convention as ``align`` gives it (first word from the speech onset), and "space"
+    # without that refinement, to show what it is worth.
     errors: dict[str, list[tuple[float, float]]] = {name: [] for name in alignment.BOUNDARIES}
+    errors["space, no onset"] = []
     # Where the errors are: every word's start but the utterance's first (whose onset follows
     # leading silence) under the convention that scores best.
     later_starts: list[tuple[float, float]] = []
@@ -78,15 +81,20 @@ def main() -> None:
         # The emissions and the path do not depend on the convention: compute them once.
         text = normalize(line["text"])
         try:
-            log_probs = alignment.emissions(asr, wav)
+            wave = asr.as_audio(wav)
+            log_probs = alignment.emissions(asr, wave)
             path, scores = alignment.forced_align(log_probs, asr.alphabet.encode(text), text=text)
         except ValueError as err:  # too short for its transcript, or not in the alphabet
             failed.append(f"{wav}: {err}")
             continue
         chars = alignment.token_segments(path, scores)
         reference = line["words"]
-        for name in alignment.BOUNDARIES:
-            words = alignment.word_segments(chars, asr.alphabet, asr.frame_shift, name)
+        onset = alignment.speech_onset(wave, asr.sample_rate)
+        for name in errors:
+            convention = name.split(",")[0]
+            words = alignment.word_segments(chars, asr.alphabet, asr.frame_shift, convention)
+            if name == convention:
+                words = alignment.with_speech_onset(words, onset)
             if [w.word for w in words] != [r["word"] for r in reference]:
                 mismatched += name == alignment.BOUNDARIES[0]
                 continue
@@ -104,7 +112,7 @@ def main() -> None:
         f"aligned in {wall:.1f} s; {len(failed)} failed, {mismatched} with other words"
     )
     header = (
-        f"{'boundaries':<10} {'words':>6} {f'both<={tol_ms}ms':>13} {'start':>7} {'end':>7} "
+        f"{'boundaries':<16} {'words':>6} {f'both<={tol_ms}ms':>13} {'start':>7} {'end':>7} "
         f"{'med|ds|':>8} {'med|de|':>8} {'mean ds':>8} {'mean de':>8}"
     )
     print(header)
@@ -115,7 +123,7 @@ def main() -> None:
             continue
         r = results[name] = summarize(errs, args.tolerance)
         print(
-            f"{name:<10} {r['words']:>6} {r['both']:>13.1%} {r['start']:>7.1%} {r['end']:>7.1%} "
+            f"{name:<16} {r['words']:>6} {r['both']:>13.1%} {r['start']:>7.1%} {r['end']:>7.1%} "
             f"{r['median_abs_start_ms']:>6.0f}ms {r['median_abs_end_ms']:>6.0f}ms "
             f"{r['mean_start_ms']:>+6.0f}ms {r['mean_end_ms']:>+6.0f}ms"
         )

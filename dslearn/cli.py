@@ -375,10 +375,17 @@ def _add_align(sub: argparse._SubParsersAction) -> None:
     _add_model_options(p)
     p.add_argument(
         "--boundaries",
-        default="plain",
+        default="space",
         choices=["plain", "gap", "space"],
         help="plain: words span their characters' frames; gap: neighbours meet in the middle "
-        "of the frames between them; space: neighbours meet where the model emits the space",
+        "of the frames between them; space (default): neighbours meet where the model emits "
+        "the space",
+    )
+    p.add_argument(
+        "--no-onset",
+        action="store_true",
+        help="start the first word at its first character's frame, not at the speech onset "
+        "found from the audio's energy",
     )
     p.add_argument("--json", action="store_true", help='one JSON object: {"words": [...], ...}')
     p.set_defaults(func=_run_align)
@@ -390,7 +397,7 @@ def _run_align(args: argparse.Namespace) -> int:
     from dslearn.align import align
 
     asr = _load_for_inference(args)
-    result = align(asr, args.audio, args.text, boundaries=args.boundaries)
+    result = align(asr, args.audio, args.text, boundaries=args.boundaries, onset=not args.no_onset)
     words = [
         {"word": w.word, "start": w.start, "end": w.end, "score": round(w.score, 4)}
         for w in result.words

@@ -271,7 +271,11 @@ def _stitch(hyps: list[Hypothesis], spans, sr: int, opts: ChunkOptions) -> Hypot
         hi = end / sr - (half if j < len(hyps) - 1 else 0.0)
         for w in hyp.words:
             middle = offset + (w.start + w.end) / 2
-            if lo <= middle < hi:
+            # Two chunks may place (or split) the same speech differently, so that a word's middle
+            # falls on this side of the cut in one and on that side in the other. Words of one
+            # chunk never overlap, so a word that overlaps the one kept before it repeats it.
+            repeat = words and offset + w.start < words[-1].end
+            if lo <= middle < hi and not repeat:
                 words.append(
                     WordTiming(w.word, round(offset + w.start, 3), round(offset + w.end, 3))
                 )

@@ -452,7 +452,7 @@ class Recorder:
             return {}
         # One pass through the model (in chunks if the recording is long), then both decoders
         # and the alignment on the same posteriors.
-        from dslearn.align import align_emissions, emissions
+        from dslearn.align import align_emissions, emissions, speech_onset, with_speech_onset
 
         log_probs = emissions(self.asr, audio)
         padded, lengths = log_probs[None], torch.tensor([log_probs.shape[0]])
@@ -464,6 +464,7 @@ class Recorder:
         words = []
         if best:
             words = align_emissions(self.asr, log_probs, best, boundaries="space").words
+            words = with_speech_onset(words, speech_onset(audio, self.asr.sample_rate))
         seconds = audio.numel() / self.asr.sample_rate
         self.result = {"greedy": greedy, "lm": lm_text, "words": words, "seconds": seconds}
         with torch.inference_mode():

@@ -235,9 +235,40 @@ def test_align_emissions_equals_align_on_the_audio(asr):
     from dslearn.synth import synthesize
 
     audio = torch.from_numpy(synthesize(FOX, voice="en-us+f2")[0])
-    direct = A.align(asr, audio, FOX, boundaries="space")
+    direct = A.align(asr, audio, FOX, boundaries="space", onset=False)
     reused = A.align_emissions(asr, A.emissions(asr, audio), FOX, boundaries="space")
     assert reused == direct
+
+
+def test_speech_onset_finds_the_end_of_leading_silence():
+    sr = 16000
+    torch.manual_seed(0)
+    noise = 1e-3 * torch.randn(sr)  # 1 s of quiet background
+    t = torch.arange(sr // 2) / sr
+    tone = 0.3 * torch.sin(2 * math.pi * 220 * t)
+    audio = noise.clone()
+    audio[int(0.37 * sr) : int(0.37 * sr) + tone.numel()] += tone
+    assert A.speech_onset(audio, sr) == pytest.approx(0.37, abs=0.011)
+    assert A.speech_onset(noise, sr) >= 0.0  # no speech: somewhere, never an error
+    assert A.speech_onset(torch.zeros(10), sr) == 0.0
+
+
+def test_with_speech_onset_moves_only_the_first_word():
+    words = [A.WordSegment("a", 0.0, 0.4, 0.9), A.WordSegment("b", 0.4, 0.8, 0.9)]
+    moved = A.with_speech_onset(words, 0.21)
+    assert moved[0].start == 0.21 and moved[0].end == 0.4 and moved[1] == words[1]
+    assert A.with_speech_onset(words, 0.5) == words  # past the first word's end: left alone
+
+
+def test_first_word_starts_at_the_speech_onset(asr):
+    # The shipped model fires the first letter in the leading silence; the onset fixes the start.
+    from dslearn.synth import synthesize
+
+    audio, reference = synthesize("she sells sea shells", voice="en-us+m3")
+    silence = np.zeros(int(0.4 * 16000), dtype=audio.dtype)
+    audio = torch.from_numpy(np.concatenate([silence, audio]))
+    first = A.align(asr, audio, "she sells sea shells").words[0]
+    assert abs(first.start - (0.4 + reference[0]["start"])) <= 0.05, (first, reference[0])
 
 
 def test_align_long_audio_in_chunks(asr):

@@ -71,6 +71,24 @@ def test_long_audio_is_chunked_without_losing_or_doubling_words(asr, clips):
     assert starts == sorted(starts) and starts[-1] > 25
 
 
+def test_stitching_keeps_a_word_seen_by_two_chunks_once():
+    from dslearn.decoding import Hypothesis, WordTiming
+    from dslearn.inference import _stitch
+
+    # Chunks [0, 7) s and [5, 12) s cut at 6 s. The first chunk places "kitchen" at 5.5-6.4 s
+    # (middle 5.95: its own); the second hears it merged with the next word, at 5.5-7.2 s
+    # (middle 6.35: also its own): one copy must go, and the starts must stay in order.
+    opts = ChunkOptions(chunk_seconds=7.0, overlap_seconds=2.0)
+    first = Hypothesis("the kitchen", 0.0, 0.9, words=[WordTiming("the", 5.0, 5.4),
+                       WordTiming("kitchen", 5.5, 6.4)])  # fmt: skip
+    second = Hypothesis("kitchenwhat is", 0.0, 0.9, words=[WordTiming("kitchenwhat", 0.5, 2.2),
+                        WordTiming("is", 2.5, 2.7)])  # fmt: skip
+    hyp = _stitch([first, second], [(0, 112000), (80000, 192000)], 16000, opts)
+    assert [w.word for w in hyp.words] == ["the", "kitchen", "is"]
+    starts = [w.start for w in hyp.words]
+    assert starts == sorted(starts)
+
+
 def test_top_level_api_and_tensor_input(clips):
     wave = audio.load(clips[0])
     assert dslearn.transcribe(wave).text == dslearn.transcribe(str(clips[0])).text
