@@ -77,7 +77,6 @@ from pathlib import Path
 import torch
 from torch.distributed.algorithms.ddp_comm_hooks import default_hooks
 
-from dslearn.data import BucketingBatchSampler
 from dslearn.features import FeatureConfig
 from dslearn.model import build_model, count_parameters, preset
 from dslearn.text import Alphabet
@@ -124,17 +123,6 @@ def worker(spec_path: str) -> None:
     spec = json.loads(Path(spec_path).read_text())
     cfg = TrainConfig(**spec["config"])
     trainer = Trainer(cfg)
-    if spec["shuffled"]:
-        # Same plan as the Trainer's own sampler, minus SortaGrad (see the module docstring).
-        trainer.sampler = BucketingBatchSampler(
-            [trainer.train_set.durations[i] for i in trainer.keep],
-            max_batch_seconds=cfg.batch_seconds,
-            max_batch_size=cfg.max_batch_size,
-            sortagrad=False,
-            num_replicas=trainer.world,
-            rank=trainer.rank,
-            seed=cfg.seed,
-        )
     if spec["skip_checkpoints"]:
         # Writing base's 1 GB optimizer state is not what is measured here.
         trainer.save = lambda *args, **kwargs: None
@@ -211,14 +199,13 @@ class OtherLoad:
 
 
 def launch(
-    nproc: int, config: dict, folder: Path, shuffled: bool, skip_checkpoints: bool
+    nproc: int, config: dict, folder: Path, skip_checkpoints: bool
 ) -> tuple[list[dict], OtherLoad]:
     """Train in ``nproc`` processes (torchrun when more than one): the ranks' reports, and the
     wall time and the cores other processes used meanwhile."""
     folder.mkdir(parents=True)
     spec = {
         "config": {**config, "out": str(folder / "run")},
-        "shuffled": shuffled,
         "skip_checkpoints": skip_checkpoints,
         "report_dir": str(folder),
     }
@@ -471,6 +458,7 @@ def main() -> None:
         eval_every=10 * args.steps,  # no dev set: only the final checkpoint
         device="cpu",
         threads=1,
+        sortagrad=False,  # see the module docstring
         tensorboard=False,
         progress=False,
     )
@@ -479,7 +467,7 @@ def main() -> None:
         runs = {}
         for key, nproc in (("A", 1), ("B", 2)):
             print(f"run {key}: {nproc} process(es), {args.steps} steps of {args.preset} ...")
-            reports, others = launch(nproc, config, Path(tmp, key), True, skip_checkpoints=False)
+            reports, others = launch(nproc, config, Path(tmp, key), skip_checkpoints=False)
             runs[key] = {
                 "processes": nproc,
                 "threads_per_process": 1,
@@ -502,12 +490,13 @@ def main() -> None:
                 "max_steps": args.base_comm_steps,
                 "batch_seconds": 30.0,
                 "max_batch_size": 1,  # SortaGrad's shortest utterances, one per rank: cheap
+                "sortagrad": True,
                 "spec_augment": False,
                 "speed_perturb": (),
                 "log_every": 1000,
                 "eval_every": 1000,
             }
-            reports, others = launch(2, base_config, Path(tmp, "base"), False, True)
+            reports, others = launch(2, base_config, Path(tmp, "base"), skip_checkpoints=True)
             base_comm = {**comm_measured(reports), "launch_wall_seconds": others.seconds}
 
     a, b = runs["A"], runs["B"]

@@ -201,6 +201,9 @@ def _add_train(sub: argparse._SubParsersAction) -> None:
     p.add_argument(
         "--no-bucketing", action="store_true", help="random batches instead of similar lengths"
     )
+    p.add_argument(
+        "--no-sortagrad", action="store_true", help="random batch order from the first epoch on"
+    )
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.add_argument(
         "--set",
@@ -246,6 +249,8 @@ def train_config(args: argparse.Namespace):
         overrides["speed_perturb"] = ()
     if given.get("no_bucketing"):
         overrides["bucketing"] = False
+    if given.get("no_sortagrad"):
+        overrides["sortagrad"] = False
     if given.get("no_progress"):
         overrides["progress"] = False
     name = overrides.pop("preset", "tiny")

@@ -75,6 +75,7 @@ class TrainConfig:
     batch_seconds: float = 200.0  # padded audio seconds per batch per process
     max_batch_size: int = 64  # utterances per batch, at most
     bucketing: bool = True  # batches of similar-length utterances (False: random, more padding)
+    sortagrad: bool = True  # first epoch shortest-first (DeepSpeech 2's SortaGrad)
     lr: float = 2e-3  # peak learning rate
     weight_decay: float = 1e-2
     warmup_steps: int = 100  # linear warm-up from 0 to lr
@@ -293,6 +294,7 @@ class Trainer:
             max_batch_seconds=cfg.batch_seconds,
             max_batch_size=cfg.max_batch_size,
             bucketing=cfg.bucketing,
+            sortagrad=cfg.sortagrad,
             num_replicas=self.world,
             rank=self.rank,
             seed=cfg.seed,

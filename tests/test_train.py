@@ -232,6 +232,19 @@ def test_bucketing_off_gives_random_batches_with_more_padding(corpus, tmp_path):
     assert padding(True) < padding(False) / 2
 
 
+def test_sortagrad_can_be_turned_off(corpus, tmp_path):
+    cfg = TrainConfig(
+        train=str(corpus / "train.jsonl"),
+        out=str(tmp_path),
+        sortagrad=False,
+        batch_seconds=10,
+        progress=False,
+    )
+    sampler = Trainer(cfg).sampler
+    first_epoch = [max(sampler.durations[i] for i in batch) for batch in sampler]
+    assert first_epoch != sorted(first_epoch)  # not shortest-first
+
+
 def test_a_new_run_refuses_to_mix_into_an_existing_one(corpus, tmp_path):
     cfg = TrainConfig(
         train=str(corpus / "train.jsonl"),
