@@ -17,6 +17,7 @@ still show in the static HTML book. Every explorer keeps its controls and output
 from __future__ import annotations
 
 import base64
+import functools
 import html
 import io
 import itertools
@@ -426,6 +427,11 @@ class Recorder:
 
         display(self.widget)
 
+    @functools.cached_property
+    def lm_decoder(self):
+        """The LM beam search, built on the first recording (reading the LM) and then reused."""
+        return self.asr.decoder("lm", lm=self.lm)
+
     def _from_base64(self, data: str) -> None:
         if data:
             self.transcribe_bytes(base64.b64decode(data))
@@ -459,7 +465,7 @@ class Recorder:
         greedy = self.asr.greedy(padded, lengths)[0].text
         lm_text = ""
         if self.lm:
-            lm_text = self.asr.decoder("lm", lm=self.lm)(padded, lengths)[0].text
+            lm_text = self.lm_decoder(padded, lengths)[0].text
         best = lm_text or greedy
         words = []
         if best:
