@@ -23,8 +23,8 @@ Two groups of rows:
   size), padding, forward over the padded batch, ``F.ctc_loss``, AdamW, float32. dslearn runs its
   own ``Trainer.train_step`` on its own loader (length bucketing, features on the device, packed
   RNN sequences on GPUs / unpacked on CPUs, the precision ``dslearn train`` picks: bf16 on recent
-  GPUs, fp32 on CPUs; ``--matched-precision``), with SpecAugment and speed perturbation off, since
-  the baseline does neither.
+  GPUs and on CPUs with native bf16, else fp32; ``--matched-precision``), with SpecAugment and
+  speed perturbation off, since the baseline does neither.
 * **dslearn's DS2 presets** as users train them (SpecAugment and speed perturbation on), in each
   ``--precisions`` entry, with and without length bucketing (``bucketing=False``: random batches).
 

@@ -210,27 +210,32 @@ def _add_train(sub: argparse._SubParsersAction) -> None:
         action="append",
         default=[],
         metavar="KEY=VALUE",
-        help="override a model field (model.rnn_hidden=128) or feature field "
-        "(features.n_mels=40); repeatable",
+        help="override a model field (model.rnn_hidden=128), feature field (features.n_mels=40) "
+        "or SpecAugment setting (spec_augment.time_masks=1); repeatable",
     )
     p.set_defaults(func=_run_train)
 
 
-def _parse_overrides(pairs: list[str]) -> tuple[dict, dict]:
+def _parse_overrides(pairs: list[str]) -> dict[str, dict]:
+    """``--set SECTION.FIELD=VALUE`` pairs as ``{section: {field: value}}`` (values JSON if they
+    parse, else strings)."""
     import json
 
-    model, feats = {}, {}
+    sections: dict[str, dict] = {"model": {}, "features": {}, "spec_augment": {}}
     for pair in pairs:
         key, sep, value = pair.partition("=")
         section, dot, field_name = key.partition(".")
-        if not sep or not dot or section not in ("model", "features"):
-            raise ValueError(f"--set {pair!r}: expected model.FIELD=VALUE or features.FIELD=VALUE")
+        if not sep or not dot or section not in sections:
+            raise ValueError(
+                f"--set {pair!r}: expected model.FIELD=VALUE, features.FIELD=VALUE or "
+                "spec_augment.FIELD=VALUE"
+            )
         try:
             parsed = json.loads(value)
         except json.JSONDecodeError:
             parsed = value  # bare strings such as lstm
-        (model if section == "model" else feats)[field_name] = parsed
-    return model, feats
+        sections[section][field_name] = parsed
+    return sections
 
 
 def train_config(args: argparse.Namespace):
@@ -242,7 +247,7 @@ def train_config(args: argparse.Namespace):
     given = vars(args)
     fields = {f.name for f in dataclasses.fields(TrainConfig)}
     overrides = {k: v for k, v in given.items() if k in fields and k not in ("model", "features")}
-    model_overrides, feature_overrides = _parse_overrides(given.get("set", []))
+    sets = _parse_overrides(given.get("set", []))
     if given.get("no_spec_augment"):
         overrides["spec_augment"] = False
     if given.get("no_speed_perturb"):
@@ -254,7 +259,13 @@ def train_config(args: argparse.Namespace):
     if given.get("no_progress"):
         overrides["progress"] = False
     name = overrides.pop("preset", "tiny")
-    return recipe_config(name, model=model_overrides, features=feature_overrides, **overrides)
+    return recipe_config(
+        name,
+        model=sets["model"],
+        features=sets["features"],
+        spec_augment_params=sets["spec_augment"],
+        **overrides,
+    )
 
 
 def _run_train(args: argparse.Namespace) -> int:

@@ -62,6 +62,7 @@ def main() -> None:
         tensorboard=False,
         progress=False,
         device="cpu",
+        precision="fp32",  # the check is on gradient averaging; bf16 rounding would blur it
         threads=1,
     )
     trainer = Trainer(cfg)

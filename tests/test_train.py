@@ -1,5 +1,6 @@
 """Training for real on synthesized speech: overfitting, exact resume after SIGKILL, DDP on CPU."""
 
+import dataclasses
 import json
 import os
 import shutil
@@ -12,12 +13,12 @@ from pathlib import Path
 import pytest
 import torch
 
-from dslearn import synth
+from dslearn import synth, train
 from dslearn.checkpoint import load_checkpoint
 from dslearn.data import Utterance, write_manifest
 from dslearn.inference import load_model
 from dslearn.model import build_model, preset
-from dslearn.train import TrainConfig, Trainer, lr_at, model_flops_per_second
+from dslearn.train import TrainConfig, Trainer, lr_at, model_flops_per_second, pick_precision
 
 SENTENCE = "please set a timer for twenty minutes in the kitchen"  # ten words, about 3 s
 
@@ -191,6 +192,16 @@ def test_torchrun_ddp_matches_single_process(corpus, tmp_path):
         assert ddp_loss[step]["loss"] == pytest.approx(single_loss[step]["loss"], rel=1e-5)
 
 
+def test_auto_precision_is_bf16_only_on_cpus_that_compute_in_bf16(monkeypatch):
+    cpu = torch.device("cpu")
+    assert isinstance(train.cpu_has_native_bf16(), bool)
+    monkeypatch.setattr(train, "cpu_has_native_bf16", lambda: True)
+    assert pick_precision("auto", cpu) == "bf16"
+    monkeypatch.setattr(train, "cpu_has_native_bf16", lambda: False)
+    assert pick_precision("auto", cpu) == "fp32"
+    assert pick_precision("bf16", cpu) == "bf16" and pick_precision("fp32", cpu) == "fp32"
+
+
 def test_learning_rate_schedule():
     cfg = TrainConfig(train="", out="", lr=1.0, warmup_steps=10, max_steps=110, min_lr_ratio=0.1)
     assert lr_at(0, cfg) == pytest.approx(0.1)
@@ -304,3 +315,19 @@ def test_recipe_presets_fill_unset_options_and_cli_wins():
     assert plain.batch_seconds == TrainConfig.batch_seconds and plain.lr == 1e-4
     for name in RECIPES:  # every recipe has its model preset and builds
         build_model(preset(name))
+
+
+def test_spec_augment_settings_reach_the_trainer(corpus, tmp_path):
+    from dslearn.cli import build_parser, train_config
+
+    args = ["train", "--train", str(corpus / "train.jsonl"), "--out", str(tmp_path / "run")]
+    args += ["--set", "spec_augment.time_masks=1", "--set", "spec_augment.freq_width=8"]
+    cfg = train_config(build_parser().parse_args(args + ["--no-progress"]))
+    assert cfg.spec_augment_params == {"time_masks": 1, "freq_width": 8}
+    trainer = Trainer(dataclasses.replace(cfg, tensorboard=False))
+    sa = trainer.spec_augment
+    assert (sa.time_masks, sa.freq_width, sa.freq_masks) == (1, 8, 2)  # the rest: defaults
+    with pytest.raises(ValueError, match=r"unknown setting\(s\) \['time_mask'\]"):
+        Trainer(dataclasses.replace(cfg, spec_augment_params={"time_mask": 1}))
+    with pytest.raises(ValueError, match="spec_augment.FIELD=VALUE"):
+        train_config(build_parser().parse_args(args + ["--set", "augment.x=1"]))
