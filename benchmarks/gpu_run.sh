@@ -1,0 +1,143 @@
+#!/usr/bin/env bash
+# Everything dslearn measures on a lent GPU, in one go (under 10 minutes on one H100/H200):
+#
+#   1. a 12-step `small` smoke run per precision (auto, then fp16, fp32 if one fails), a
+#      torchrun/NCCL smoke run, and the CUDA unit tests, while two corpora are synthesized;
+#   2. two `small` training runs side by side on the one GPU for MINUTES minutes each
+#      (a 5.8 M-parameter GRU model leaves most of an H100 idle, so two share it well):
+#        A: a 30-hour corpus, 800-second batches, lr 3e-3;
+#        B: notebook 05's full-mode settings (10-hour corpus, 200-second batches, lr 3e-3);
+#   3. greedy WER/CER of each on its corpus' test split (`dslearn eval`; the best checkpoints
+#      come back to OUT in parts under 16 MiB, `cat A_best.part.* > best.safetensors`, so the
+#      other splits can be evaluated anywhere);
+#   4. benchmarks/train_throughput.py (MFU, the torchaudio baseline) and inference_rtf.py.
+#
+# Usage, from the repository root:  OUT=runs/gpu bash benchmarks/gpu_run.sh
+# Knobs (environment): MINUTES (4.5), HOURS_A (30), HOURS_B (10), DEVICE (cuda), WORK (/tmp/dsgpu),
+# PYTHON (python3), TT_ARGS (extra train_throughput.py options). A `.whl/` folder of wheels, if
+# present, is installed first (the device machines lack soundfile and espeakng-loader).
+set -u
+OUT=${OUT:-runs/gpu}
+W=${WORK:-/tmp/dsgpu}
+MIN=${MINUTES:-4.5}
+DEV=${DEVICE:-cuda}
+PY=${PYTHON:-python3}
+mkdir -p "$OUT" "$W"
+export PYTHONUNBUFFERED=1
+exec > >(tee -a "$OUT/log.txt") 2>&1
+stamp() { echo "=== $(date +%T) $*"; }
+
+if [ -d .whl ]; then
+  $PY -m pip install -q --no-index --no-deps --no-compile --no-cache-dir --upgrade \
+    --target /tmp/site .whl/*.whl || exit 2
+  export PYTHONPATH=/tmp/site:$PWD
+else
+  export PYTHONPATH=$PWD${PYTHONPATH:+:$PYTHONPATH}
+fi
+DS="$PY -m dslearn"
+
+stamp environment
+nvidia-smi --query-gpu=name,memory.total,driver_version,clocks.sm,clocks.max.sm --format=csv || true
+nproc
+$PY - <<'EOF' || exit 2
+import numpy, soundfile, torch, torchaudio, dslearn
+print("torch", torch.__version__, "torchaudio", torchaudio.__version__, "numpy", numpy.__version__)
+print("cuda", torch.cuda.is_available(), torch.version.cuda, "cudnn", torch.backends.cudnn.version())
+if torch.cuda.is_available():
+    print(torch.cuda.get_device_name(), "bf16", torch.cuda.is_bf16_supported())
+EOF
+
+stamp synthesize: smoke corpus, then 10 h seed 0 and 30 h seed 2 in the background
+$DS synth --out "$W/c0" --hours 0.05 --seed 5 --overwrite > "$W/synth0.log" 2>&1 || exit 2
+( $DS synth --out "$W/c10" --hours "${HOURS_B:-10}" --seed 0 --overwrite > "$W/synth10.log" 2>&1
+  $DS synth --out "$W/c30" --hours "${HOURS_A:-30}" --seed 2 --overwrite > "$W/synth30.log" 2>&1
+) &
+SYN=$!
+
+stamp smoke runs
+PREC=""
+for p in auto fp16 fp32; do
+  if timeout 120 $DS train --preset small --train "$W/c0/train.jsonl" --valid "$W/c0/dev.jsonl" \
+      --out "$W/smoke_$p" --max-steps 12 --eval-every 12 --batch-seconds 60 --warmup-steps 4 \
+      --log-every 4 --device "$DEV" --precision $p --no-progress > "$W/smoke_$p.log" 2>&1; then
+    PREC=$p; tail -3 "$W/smoke_$p.log"; break
+  fi
+  echo "smoke precision $p FAILED:"; tail -25 "$W/smoke_$p.log"
+done
+[ -n "$PREC" ] || { echo "no precision trains: stopping"; kill $SYN; exit 3; }
+echo "precision for the runs: $PREC"
+if timeout 120 $PY -m torch.distributed.run --standalone --nproc_per_node=1 -m dslearn train \
+    --preset small --train "$W/c0/train.jsonl" --valid "$W/c0/dev.jsonl" --out "$W/smoke_ddp" \
+    --max-steps 10 --eval-every 10 --batch-seconds 60 --warmup-steps 4 --log-every 5 \
+    --precision "$PREC" --no-progress > "$W/smoke_ddp.log" 2>&1; then
+  echo "torchrun (NCCL) smoke: OK"; grep -i -m3 "nccl\|world\|rank" "$W/smoke_ddp.log"
+else
+  echo "torchrun (NCCL) smoke FAILED:"; tail -25 "$W/smoke_ddp.log"
+fi
+timeout 120 $PY -m pytest -q -p no:cacheprovider -m gpu tests/test_features.py 2>&1 | tail -5
+wait $SYN || { echo "synthesis FAILED"; tail -n 20 "$W"/synth*.log; exit 4; }
+tail -n 2 "$W/synth10.log" "$W/synth30.log"
+
+stamp "training A and B side by side, $MIN minutes each"
+common=(--preset small --max-minutes "$MIN" --lr 3e-3 --warmup-steps 300 --eval-every 500
+        --log-every 25 --num-workers 6 --precision "$PREC" --device "$DEV" --no-progress)
+LIMIT=$($PY -c "print(int($MIN * 60 + 120))")  # SIGTERM after that: the trainer saves and stops
+timeout $LIMIT $DS train "${common[@]}" --train "$W/c30/train.jsonl" --valid "$W/c30/dev.jsonl" --out "$W/A" \
+  --batch-seconds 800 --max-batch-size 320 > "$W/A.log" 2>&1 &
+PA=$!
+timeout $LIMIT $DS train "${common[@]}" --train "$W/c10/train.jsonl" --valid "$W/c10/dev.jsonl" --out "$W/B" \
+  --batch-seconds 200 > "$W/B.log" 2>&1 &
+PB=$!
+wait $PA; echo "A exit $?"; wait $PB; echo "B exit $?"
+for r in A B; do echo "--- $r"; tail -4 "$W/$r.log"; tail -2 "$W/$r/metrics.jsonl"; done
+nvidia-smi --query-gpu=name,clocks.sm,temperature.gpu --format=csv || true
+
+stamp evaluation
+evals() {  # RUN SPLIT...: greedy WER/CER (the other splits are evaluated later, off the GPU)
+  local run=$1; shift
+  for m in "$@"; do
+    res=$($DS eval --model "$W/$run/best.safetensors" --manifest "$W/$m.jsonl" --json \
+          --device "$DEV" 2>"$W/eval_$run.err" | tail -1)
+    echo "{\"run\": \"$run\", \"split\": \"$m\", \"result\": ${res:-null}}"
+  done > "$W/eval_$run.jsonl"
+}
+# (wait with no arguments would also wait for the tee above)
+evals A c30/test & E1=$!
+evals B c10/test & E2=$!
+wait $E1 $E2
+cat "$W/eval_A.jsonl" "$W/eval_B.jsonl"
+
+pack() {
+  tar czf "$OUT/results.tgz" -C "$W" --exclude='*.safetensors' --exclude='audio' --exclude='*.wav' \
+    A B smoke_"$PREC" smoke_ddp eval_A.jsonl eval_B.jsonl A.log B.log synth10.log synth30.log \
+    c10/dev.jsonl c10/test.jsonl c10/test-unseen-voices.jsonl c30/dev.jsonl c30/test.jsonl \
+    c30/test-unseen-voices.jsonl 2>/dev/null
+  for r in A B; do  # checkpoints come back in parts under 16 MiB
+    [ -f "$W/$r/best.safetensors" ] && split -b 15000000 "$W/$r/best.safetensors" "$OUT/${r}_best.part."
+  done
+  ls -la "$OUT"
+}
+pack
+
+stamp throughput benchmarks
+timeout 120 $PY benchmarks/train_throughput.py --manifest "$W/c10/train.jsonl" --device "$DEV" \
+  --json "$OUT/train_throughput.json" ${TT_ARGS:---precisions bf16 fp32 --steps 5 --warmup 2}
+timeout 50 $PY benchmarks/inference_rtf.py --manifest "$W/c10/test.jsonl" -n 100 --threads 1 \
+  --json "$W/inference_rtf.json" && cp "$W/inference_rtf.json" "$OUT/" 2>/dev/null
+stamp summary
+$PY - "$W" <<'EOF2'
+import json, sys
+from pathlib import Path
+w = Path(sys.argv[1])
+for run in "AB":
+    rows = [json.loads(x) for x in (w / run / "metrics.jsonl").read_text().splitlines()]
+    train = [r for r in rows if r.get("split") == "train"]
+    valid = [r for r in rows if r.get("split") == "valid"]
+    last = train[-1] if train else {}
+    keys = ("step", "epoch", "audio_sec_per_sec", "samples_per_sec", "mfu", "loss")
+    print(run, "train:", {k: last.get(k) for k in keys})
+    print(run, "valid:", [(r["step"], round(r["wer"], 4), round(r["cer"], 4)) for r in valid])
+    for line in (w / f"eval_{run}.jsonl").read_text().splitlines():
+        print(run, "eval:", line)
+EOF2
+stamp done
