@@ -1,6 +1,7 @@
-"""The RNN layers on CPU: the packed reference against the unpacked fast path, forward + backward.
+"""The RNN layers: the packed reference against the unpacked fast path, forward + backward.
 
     python benchmarks/rnn_packing.py [--batch 12] [--frames 250] [--repeats 5] [--json out.json]
+        [--device cpu|cuda] [--precision fp32|bf16]
 
 ``dslearn.model.run_rnn_packed`` hides padding from both directions with PyTorch's packed
 sequences; ``run_rnn_unpacked`` gets the same numbers (tests/test_model.py) from plain padded
@@ -32,10 +33,18 @@ LAYERS = [  # (name, module class, input size, hidden size, extra options)
 ]
 
 
-def seconds(run, rnn, x, lengths, repeats: int) -> float:
+def seconds(run, rnn, x, lengths, repeats: int, dtype: torch.dtype | None = None) -> float:
+    cuda = x.is_cuda
+
     def once() -> float:
+        if cuda:
+            torch.cuda.synchronize()
         start = time.perf_counter()
-        run(rnn, x, lengths).sum().backward()
+        with torch.autocast(x.device.type, dtype=dtype, enabled=dtype is not None):
+            out = run(rnn, x, lengths)
+        out.float().sum().backward()
+        if cuda:  # kernels run asynchronously: wait for them before reading the clock
+            torch.cuda.synchronize()
         return time.perf_counter() - start
 
     once()
@@ -48,31 +57,37 @@ def main() -> None:
     p.add_argument("--frames", type=int, default=250, help="longest utterance, output frames")
     p.add_argument("--repeats", type=int, default=3)
     p.add_argument("--threads", type=int, default=None)
+    p.add_argument("--device", default="cpu", help="cpu | cuda")
+    p.add_argument("--precision", default="fp32", choices=("fp32", "bf16"), help="autocast dtype")
     p.add_argument("--json", type=Path)
     args = p.parse_args()
+    dtype = torch.bfloat16 if args.precision == "bf16" else None
     if args.threads:
         torch.set_num_threads(args.threads)
     torch.manual_seed(0)
     # Two frames shorter per utterance: bucketed batches hold similar, not equal, lengths.
-    lengths = torch.tensor([args.frames - 2 * i for i in range(args.batch)])
+    spread = max(2, args.frames // 5)  # lengths within the longest 20%
+    lengths = [args.frames - (2 * i) % spread for i in range(args.batch)]
+    lengths = torch.tensor(lengths, device=args.device)
     print(
-        f"batch {args.batch}, {args.frames}-{int(lengths.min())} frames, "
-        f"{torch.get_num_threads()} threads; median of {args.repeats}, forward + backward"
+        f"batch {args.batch}, {args.frames}-{int(lengths.min())} frames, {args.device} "
+        f"{args.precision}, {torch.get_num_threads()} threads; median of {args.repeats}, "
+        "forward + backward"
     )
     print(f"{'layer (bidirectional)':<26} {'packed s':>9} {'unpacked s':>11} {'speed-up':>9}")
     rows = []
     for name, cls, n_in, hidden, options in LAYERS:
-        rnn = cls(n_in, hidden, batch_first=True, bidirectional=True, **options)
-        x = torch.randn(args.batch, args.frames, n_in, requires_grad=True)
-        packed = seconds(run_rnn_packed, rnn, x, lengths, args.repeats)
-        unpacked = seconds(run_rnn_unpacked, rnn, x, lengths, args.repeats)
+        rnn = cls(n_in, hidden, batch_first=True, bidirectional=True, **options).to(args.device)
+        x = torch.randn(args.batch, args.frames, n_in, device=args.device, requires_grad=True)
+        packed = seconds(run_rnn_packed, rnn, x, lengths, args.repeats, dtype)
+        unpacked = seconds(run_rnn_unpacked, rnn, x, lengths, args.repeats, dtype)
         rows.append({"layer": name, "packed_s": packed, "unpacked_s": unpacked})
         print(f"{name:<26} {packed:>9.3f} {unpacked:>11.3f} {packed / unpacked:>8.2f}x")
     if args.json:
         summary = [
             {
                 "benchmark": "rnn",
-                "measure": f"{r['layer']}: unpacked (CPU fast path) vs packed reference",
+                "measure": f"{r['layer']}: unpacked (fast path) vs packed reference, {args.device}",
                 "value": r["packed_s"] / r["unpacked_s"],
                 "unit": "x",
                 "target": None,
@@ -83,6 +98,8 @@ def main() -> None:
         record = {
             "date": date.today().isoformat(),
             "machine": platform.machine(),
+            "device": args.device,
+            "precision": args.precision,
             "torch": torch.__version__,
             "threads": torch.get_num_threads(),
             "args": {k: str(v) for k, v in vars(args).items()},

@@ -51,12 +51,15 @@ from dslearn.metrics import corpus_errors
 from dslearn.model import ModelConfig, build_model, check_ctc_lengths, preset, time_stride
 from dslearn.text import Alphabet
 
-# Peak dense throughput in FLOP/s, for the MFU estimate (per GPU; tensor cores for bf16/fp16).
+# Peak dense throughput in FLOP/s, for the MFU estimate (per GPU, datasheet figures without
+# sparsity; tensor cores for bf16/fp16/tf32). "fp32" training still runs its convolutions and RNNs
+# (most of our FLOPs) on the tensor cores in TF32, because PyTorch lets cuDNN use TF32 by default
+# (torch.backends.cudnn.allow_tf32): peak_flops measures such runs against the TF32 peak.
 PEAK_FLOPS = {
-    "H100": {"bf16": 989e12, "fp16": 989e12, "fp32": 67e12},
-    "H200": {"bf16": 989e12, "fp16": 989e12, "fp32": 67e12},
-    "A100": {"bf16": 312e12, "fp16": 312e12, "fp32": 19.5e12},
-    "L4": {"bf16": 121e12, "fp16": 121e12, "fp32": 30e12},
+    "H100": {"bf16": 989e12, "fp16": 989e12, "tf32": 494.7e12, "fp32": 67e12},
+    "H200": {"bf16": 989e12, "fp16": 989e12, "tf32": 494.7e12, "fp32": 67e12},
+    "A100": {"bf16": 312e12, "fp16": 312e12, "tf32": 156e12, "fp32": 19.5e12},
+    "L4": {"bf16": 121e12, "fp16": 121e12, "tf32": 60e12, "fp32": 30e12},
 }
 
 
@@ -250,8 +253,11 @@ def model_flops_per_second(cfg: ModelConfig, frame_rate: float = 100.0) -> float
 
 
 def peak_flops(device: torch.device, precision: str) -> float | None:
+    """Peak FLOP/s of the device for ``precision`` (PEAK_FLOPS); None off CUDA or if unknown."""
     if device.type != "cuda":
         return None
+    if precision == "fp32" and torch.backends.cudnn.allow_tf32:
+        precision = "tf32"
     name = torch.cuda.get_device_name(device)
     for key, table in PEAK_FLOPS.items():
         if key in name:

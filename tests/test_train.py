@@ -202,6 +202,21 @@ def test_auto_precision_is_bf16_only_on_cpus_that_compute_in_bf16(monkeypatch):
     assert pick_precision("bf16", cpu) == "bf16" and pick_precision("fp32", cpu) == "fp32"
 
 
+def test_mfu_peak_follows_the_precision_the_gpu_really_computes_in(monkeypatch):
+    # fp32 runs put cuDNN's convolutions and RNNs on the tensor cores as TF32 unless that is
+    # turned off, so their MFU is measured against the TF32 peak (H200: 494.7 vs 67 TFLOP/s).
+    gpu = torch.device("cuda")
+    monkeypatch.setattr(torch.cuda, "get_device_name", lambda device=None: "NVIDIA H200")
+    monkeypatch.setattr(torch.backends.cudnn, "allow_tf32", True)
+    assert train.peak_flops(gpu, "bf16") == 989e12
+    assert train.peak_flops(gpu, "fp32") == 494.7e12
+    monkeypatch.setattr(torch.backends.cudnn, "allow_tf32", False)
+    assert train.peak_flops(gpu, "fp32") == 67e12
+    monkeypatch.setattr(torch.cuda, "get_device_name", lambda device=None: "Some Other GPU")
+    assert train.peak_flops(gpu, "bf16") is None
+    assert train.peak_flops(torch.device("cpu"), "bf16") is None
+
+
 def test_learning_rate_schedule():
     cfg = TrainConfig(train="", out="", lr=1.0, warmup_steps=10, max_steps=110, min_lr_ratio=0.1)
     assert lr_at(0, cfg) == pytest.approx(0.1)
