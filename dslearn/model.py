@@ -318,8 +318,6 @@ PRESETS: dict[str, ModelConfig] = {
     # outputs, not 20): on CPUs the GRUs' cost is per time step, so the wider GRUs this buys
     # learn more per minute (docs/benchmarks.md, 15-minute runs), and 30 ms frames still leave
     # room: the synthetic corpus's fastest utterance needs 0.8 CTC labels per frame.
-    # The shipped model was trained with the earlier tiny (GRUs of 160, 20 ms frames);
-    # its checkpoint carries that config.
     "tiny": ModelConfig(
         **_SMALL_CONVS, conv_strides=((2, 3), (2, 1)), rnn_hidden=256, rnn_layers=2
     ),
