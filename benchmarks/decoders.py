@@ -1,7 +1,7 @@
 """CTC decoders side by side on the same posteriors: WER and utterances per second.
 
     python benchmarks/decoders.py --manifest CORPUS/test.jsonl [--model M] [--lm LM.arpa]
-        [--alpha A --beta B] [--beam-size 32] [--beam-threshold 15] [--beam-size-token 4]
+        [--alpha A --beta B] [--beam-size 32] [--beam-threshold 15] [--beam-size-token 6]
         [-n 0] [--threads 1] [--json out.json]
 
 The acoustic model runs once over the manifest; then each decoder decodes the same cached
@@ -76,7 +76,7 @@ def main() -> None:
     parser.add_argument("--beta", type=float)
     parser.add_argument("--beam-size", type=int, default=32)
     parser.add_argument("--beam-threshold", type=float, default=15.0, help="ours, fast")
-    parser.add_argument("--beam-size-token", type=int, default=4, help="ours, fast (0: all)")
+    parser.add_argument("--beam-size-token", type=int, default=6, help="ours, fast (0: all)")
     parser.add_argument("-n", type=int, default=0, help="first N utterances (0: all)")
     parser.add_argument("--threads", type=int, default=1, help="torch threads (acoustic model)")
     parser.add_argument("--json", help="also write the results here")
