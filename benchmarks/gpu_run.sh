@@ -12,6 +12,8 @@
 #      other splits can be evaluated anywhere);
 #   4. benchmarks/train_throughput.py (MFU, the torchaudio baseline) and inference_rtf.py.
 #
+# What it measured on an H200 on 2026-11-26 is in docs/benchmarks.md (the GPU sections).
+#
 # Usage, from the repository root:  OUT=runs/gpu bash benchmarks/gpu_run.sh
 # Knobs (environment): MINUTES (4.5), HOURS_A (30), HOURS_B (10), DEVICE (cuda), WORK (/tmp/dsgpu),
 # PYTHON (python3), TT_ARGS (extra train_throughput.py options). A `.whl/` folder of wheels, if
