@@ -8,9 +8,12 @@ times a time stride of 2).
 
 from __future__ import annotations
 
+import contextlib
 import gzip
 import math
 import os
+import re
+import sys
 import tempfile
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -294,6 +297,41 @@ def arpa_vocabulary(path: str | os.PathLike) -> list[str]:
     return words
 
 
+# What KenLM prints on every ARPA load: a hint, the file name and a progress bar.
+_KENLM_CHATTER = re.compile(
+    r"^(Loading the LM will be faster if you build a binary file\.|Reading .*|[-0-9]+|\**)$"
+)
+
+
+@contextlib.contextmanager
+def _kenlm_progress_silenced():
+    """Drop KenLM's load chatter from stderr (fd 2); pass on anything else written meanwhile.
+
+    KenLM prints a hint and a 100-character progress bar to stderr every time it reads an ARPA
+    file, which lands in every notebook cell and command that loads the LM. Python's
+    ``sys.stderr`` cannot catch it: the C++ side writes to the file descriptor, so fd 2 points at
+    a temporary file meanwhile. Lines other than the chatter (warnings, errors) are written back.
+    """
+    try:
+        saved = os.dup(2)
+    except OSError:  # no usable fd 2 (some embedded interpreters): leave stderr alone
+        yield
+        return
+    with tempfile.TemporaryFile() as held:
+        sys.stderr.flush()
+        os.dup2(held.fileno(), 2)
+        try:
+            yield
+        finally:
+            os.dup2(saved, 2)
+            os.close(saved)
+            held.seek(0)
+            lines = held.read().decode(errors="replace").splitlines()
+            rest = [line for line in lines if not _KENLM_CHATTER.match(line.strip())]
+            if rest:
+                sys.stderr.write("\n".join(rest) + "\n")
+
+
 class LMBeamSearchDecoder:
     """The fast path: flashlight-text's beam search (through torchaudio) with a KenLM n-gram LM.
 
@@ -353,19 +391,20 @@ class LMBeamSearchDecoder:
             )
         elif lexicon not in (True, False, None):
             lexicon_path = Path(lexicon)
-        self._decoder = ctc_decoder(
-            lexicon=str(lexicon_path) if lexicon_path else None,
-            tokens=tokens,
-            lm=str(lm) if lm is not None else None,
-            nbest=nbest,
-            beam_size=beam_size,
-            beam_threshold=beam_threshold,
-            beam_size_token=beam_size_token,
-            lm_weight=alpha,
-            word_score=beta,
-            blank_token=self._BLANK,
-            sil_token=self._SPACE,
-        )
+        with _kenlm_progress_silenced():
+            self._decoder = ctc_decoder(
+                lexicon=str(lexicon_path) if lexicon_path else None,
+                tokens=tokens,
+                lm=str(lm) if lm is not None else None,
+                nbest=nbest,
+                beam_size=beam_size,
+                beam_threshold=beam_threshold,
+                beam_size_token=beam_size_token,
+                lm_weight=alpha,
+                word_score=beta,
+                blank_token=self._BLANK,
+                sil_token=self._SPACE,
+            )
 
     def _hypotheses(self, log_probs: torch.Tensor, results) -> list[Hypothesis]:
         hyps = []

@@ -138,13 +138,19 @@ def run_rnn_unpacked(rnn: nn.RNNBase, x: torch.Tensor, lengths: torch.Tensor) ->
         weights = {name: getattr(rnn, name + suffix) for name in single._flat_weights_names}
         backward = suffix == "_reverse"
         inputs = reverse_within_lengths(x, lengths) if backward else x
-        with warnings.catch_warnings():
-            # cuDNN warns that one direction's weights are not one contiguous block and copies
-            # them per call: measured, and still faster than the packed path.
-            warnings.filterwarnings("ignore", message="RNN module weights are not part")
-            out = torch.func.functional_call(single, weights, (inputs,))[0]
+        out = _call_one_direction(single, weights, inputs)
         outputs.append(reverse_within_lengths(out, lengths) if backward else out)
     return mask_padding(torch.cat(outputs, dim=-1), lengths)
+
+
+def _call_one_direction(single: nn.RNNBase, weights: dict, x: torch.Tensor) -> torch.Tensor:
+    if not x.is_cuda:
+        return torch.func.functional_call(single, weights, (x,))[0]
+    with warnings.catch_warnings():
+        # cuDNN warns that one direction's weights are not one contiguous block and copies them
+        # per call: measured (docs/benchmarks.md), and still faster than the packed path.
+        warnings.filterwarnings("ignore", message="RNN module weights are not part")
+        return torch.func.functional_call(single, weights, (x,))[0]
 
 
 def _one_direction(rnn: nn.RNNBase) -> nn.RNNBase:

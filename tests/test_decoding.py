@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import itertools
 import math
+import os
 
 import pytest
 import torch
@@ -202,3 +203,18 @@ def test_lm_scores_use_log10_like_kenlm(small_lm):
     acoustic = labeling_log_prob(lp, ALPHABET.encode("the cat sat"))
     expected = acoustic + 2.0 * lm.score_sentence("the cat sat") + 0.5 * 3
     assert hyp.score == pytest.approx(expected, abs=1e-4)
+
+
+def test_loading_the_lm_keeps_kenlms_progress_bar_out_of_stderr(small_lm, capfd):
+    _, path = small_lm
+    LMBeamSearchDecoder(ALPHABET, lm=path, alpha=1.0, beta=1.0, beam_size=4)
+    err = capfd.readouterr().err
+    assert "Loading the LM" not in err and "*****" not in err and str(path) not in err, err
+
+
+def test_other_stderr_output_while_loading_still_gets_through(capfd):
+    from dslearn.decoding import _kenlm_progress_silenced
+
+    with _kenlm_progress_silenced():
+        os.write(2, b"Reading /tmp/x.arpa\n" + b"*" * 100 + b"\nWarning: unusual n-gram\n")
+    assert capfd.readouterr().err == "Warning: unusual n-gram\n"
