@@ -16,13 +16,15 @@
 #
 # Usage, from the repository root:  OUT=runs/gpu bash benchmarks/gpu_run.sh
 # Knobs (environment): MINUTES (4.5), HOURS_A (30), HOURS_B (10), DEVICE (cuda), WORK (/tmp/dsgpu),
-# PYTHON (python3), TT_ARGS (extra train_throughput.py options). A `.whl/` folder of wheels, if
+# PYTHON (python3), TT_ARGS (extra train_throughput.py options), SOLO=1 (run B alone: no 30-hour
+# corpus, no run A; the whole GPU for B), BENCH=0 (skip step 4). A `.whl/` folder of wheels, if
 # present, is installed first (the device machines lack soundfile and espeakng-loader).
 set -u
 OUT=${OUT:-runs/gpu}
 W=${WORK:-/tmp/dsgpu}
 MIN=${MINUTES:-4.5}
 DEV=${DEVICE:-cuda}
+if [ "${SOLO:-0}" = 1 ]; then RUNS="B"; else RUNS="A B"; fi
 PY=${PYTHON:-python3}
 mkdir -p "$OUT" "$W"
 export PYTHONUNBUFFERED=1
@@ -52,7 +54,8 @@ EOF
 stamp synthesize: smoke corpus, then 10 h seed 0 and 30 h seed 2 in the background
 $DS synth --out "$W/c0" --hours 0.05 --seed 5 --overwrite > "$W/synth0.log" 2>&1 || exit 2
 ( $DS synth --out "$W/c10" --hours "${HOURS_B:-10}" --seed 0 --overwrite > "$W/synth10.log" 2>&1
-  $DS synth --out "$W/c30" --hours "${HOURS_A:-30}" --seed 2 --overwrite > "$W/synth30.log" 2>&1
+  [ "$RUNS" = B ] || \
+    $DS synth --out "$W/c30" --hours "${HOURS_A:-30}" --seed 2 --overwrite > "$W/synth30.log" 2>&1
 ) &
 SYN=$!
 
@@ -78,20 +81,23 @@ else
 fi
 timeout 120 $PY -m pytest -q -p no:cacheprovider -m gpu tests/test_features.py 2>&1 | tail -5
 wait $SYN || { echo "synthesis FAILED"; tail -n 20 "$W"/synth*.log; exit 4; }
-tail -n 2 "$W/synth10.log" "$W/synth30.log"
+tail -n 2 "$W"/synth*.log
 
-stamp "training A and B side by side, $MIN minutes each"
+stamp "training $RUNS, $MIN minutes each"
 common=(--preset small --max-minutes "$MIN" --lr 3e-3 --warmup-steps 300 --eval-every 500
         --log-every 25 --num-workers 6 --precision "$PREC" --device "$DEV" --no-progress)
 LIMIT=$($PY -c "print(int($MIN * 60 + 120))")  # SIGTERM after that: the trainer saves and stops
-timeout $LIMIT $DS train "${common[@]}" --train "$W/c30/train.jsonl" --valid "$W/c30/dev.jsonl" --out "$W/A" \
-  --batch-seconds 800 --max-batch-size 320 > "$W/A.log" 2>&1 &
-PA=$!
+PIDS=()
+if [ "$RUNS" != B ]; then
+  timeout $LIMIT $DS train "${common[@]}" --train "$W/c30/train.jsonl" --valid "$W/c30/dev.jsonl" \
+    --out "$W/A" --batch-seconds 800 --max-batch-size 320 > "$W/A.log" 2>&1 &
+  PIDS+=($!)
+fi
 timeout $LIMIT $DS train "${common[@]}" --train "$W/c10/train.jsonl" --valid "$W/c10/dev.jsonl" --out "$W/B" \
   --batch-seconds 200 > "$W/B.log" 2>&1 &
-PB=$!
-wait $PA; echo "A exit $?"; wait $PB; echo "B exit $?"
-for r in A B; do echo "--- $r"; tail -4 "$W/$r.log"; tail -2 "$W/$r/metrics.jsonl"; done
+PIDS+=($!)
+for p in "${PIDS[@]}"; do wait "$p"; echo "training process $p exit $?"; done
+for r in $RUNS; do echo "--- $r"; tail -4 "$W/$r.log"; tail -2 "$W/$r/metrics.jsonl"; done
 nvidia-smi --query-gpu=name,clocks.sm,temperature.gpu --format=csv || true
 
 stamp evaluation
@@ -104,34 +110,37 @@ evals() {  # RUN SPLIT...: greedy WER/CER (the other splits are evaluated later,
   done > "$W/eval_$run.jsonl"
 }
 # (wait with no arguments would also wait for the tee above)
-evals A c30/test & E1=$!
-evals B c10/test & E2=$!
-wait $E1 $E2
-cat "$W/eval_A.jsonl" "$W/eval_B.jsonl"
+EPIDS=()
+[ "$RUNS" = B ] || { evals A c30/test & EPIDS+=($!); }
+evals B c10/test & EPIDS+=($!)
+wait "${EPIDS[@]}"
+cat "$W"/eval_*.jsonl
 
 pack() {
   tar czf "$OUT/results.tgz" -C "$W" --exclude='*.safetensors' --exclude='audio' --exclude='*.wav' \
-    A B smoke_"$PREC" smoke_ddp eval_A.jsonl eval_B.jsonl A.log B.log synth10.log synth30.log \
+    $RUNS smoke_"$PREC" smoke_ddp $(cd "$W" && echo eval_*.jsonl *.log) \
     c10/dev.jsonl c10/test.jsonl c10/test-unseen-voices.jsonl c30/dev.jsonl c30/test.jsonl \
     c30/test-unseen-voices.jsonl 2>/dev/null
-  for r in A B; do  # checkpoints come back in parts under 16 MiB
+  for r in $RUNS; do  # checkpoints come back in parts under 16 MiB
     [ -f "$W/$r/best.safetensors" ] && split -b 15000000 "$W/$r/best.safetensors" "$OUT/${r}_best.part."
   done
   ls -la "$OUT"
 }
 pack
 
+if [ "${BENCH:-1}" = 1 ]; then
 stamp throughput benchmarks
 timeout 120 $PY benchmarks/train_throughput.py --manifest "$W/c10/train.jsonl" --device "$DEV" \
   --json "$OUT/train_throughput.json" ${TT_ARGS:---precisions bf16 fp32 --steps 5 --warmup 2}
 timeout 50 $PY benchmarks/inference_rtf.py --manifest "$W/c10/test.jsonl" -n 100 --threads 1 \
   --json "$W/inference_rtf.json" && cp "$W/inference_rtf.json" "$OUT/" 2>/dev/null
+fi
 stamp summary
-$PY - "$W" <<'EOF2'
+$PY - "$W" $RUNS <<'EOF2'
 import json, sys
 from pathlib import Path
 w = Path(sys.argv[1])
-for run in "AB":
+for run in sys.argv[2:]:
     rows = [json.loads(x) for x in (w / run / "metrics.jsonl").read_text().splitlines()]
     train = [r for r in rows if r.get("split") == "train"]
     valid = [r for r in rows if r.get("split") == "valid"]
