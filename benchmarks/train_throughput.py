@@ -21,10 +21,10 @@ Two groups of rows:
   baseline is the minimal loop a tutorial writes: a Dataset computing log-mel features per
   utterance in ``__getitem__``, a shuffled DataLoader with a fixed batch size (dslearn's mean batch
   size), padding, forward over the padded batch, ``F.ctc_loss``, AdamW, float32. dslearn runs its
-  own ``Trainer.train_step`` on its own loader (length bucketing, features on the device, packed
-  RNN sequences on GPUs / unpacked on CPUs, the precision ``dslearn train`` picks: bf16 on recent
-  GPUs and on CPUs with native bf16, else fp32; ``--matched-precision``), with SpecAugment and
-  speed perturbation off, since the baseline does neither.
+  own ``Trainer.train_step`` on its own loader (length bucketing, features on the device, RNNs
+  that padding never reaches, the precision ``dslearn train`` picks: bf16 on recent GPUs and on
+  CPUs with native bf16, else fp32; ``--matched-precision``), with SpecAugment and speed
+  perturbation off, since the baseline does neither.
 * **dslearn's DS2 presets** as users train them (SpecAugment and speed perturbation on), in each
   ``--precisions`` entry, with and without length bucketing (``bucketing=False``: random batches).
 

@@ -96,18 +96,6 @@ def _rnn(cfg: ModelConfig, input_size: int) -> nn.RNNBase:
     return cls(input_size, cfg.rnn_hidden, batch_first=True, bidirectional=cfg.bidirectional)
 
 
-def _run_rnn(rnn: nn.RNNBase, x: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
-    """(B, T, H_in) -> (B, T, H_out), zero past each length; no direction ever reads padding.
-
-    Runs the unpacked fast path, which gives the packed reference's numbers (tests/test_model.py)
-    faster on both kinds of device (benchmarks/rnn_packing.py, docs/benchmarks.md): on CPUs about
-    twice as fast, since CPU kernels step through a packed batch one time step at a time with a
-    shrinking batch; on an H200 1.03-1.18x for bf16 GRUs and about 2x for ReLU RNNs, since cuDNN's
-    packed kernels add a sort, copies and per-step launches.
-    """
-    return run_rnn_unpacked(rnn, x, lengths)
-
-
 def run_rnn_packed(rnn: nn.RNNBase, x: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
     """The reference: packing hides the padding from both directions."""
     packed = pack_padded_sequence(x, lengths.cpu(), batch_first=True, enforce_sorted=False)
@@ -125,7 +113,13 @@ def reverse_within_lengths(x: torch.Tensor, lengths: torch.Tensor) -> torch.Tens
 
 
 def run_rnn_unpacked(rnn: nn.RNNBase, x: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
-    """Same result as ``run_rnn_packed`` from plain padded batches.
+    """Same result as ``run_rnn_packed`` from plain padded batches: what the models run.
+
+    (B, T, H_in) -> (B, T, H_out), zero past each length; no direction ever reads padding. It is
+    faster than the packed reference on both kinds of device (benchmarks/rnn_packing.py,
+    docs/benchmarks.md): on CPUs about twice as fast, since CPU kernels step through a packed batch
+    one time step at a time with a shrinking batch; on an H200 1.2-1.9x for bf16 GRUs, since
+    cuDNN's packed kernels add a sort, copies and more launches.
 
     Padding comes after each utterance, so the forward direction reaches it only after every
     valid frame. The backward direction reads each utterance reversed within its own length
@@ -203,7 +197,7 @@ class DeepSpeech1(nn.Module):
         h = windows.transpose(2, 3).flatten(2)
         for fc in (self.fc1, self.fc2, self.fc3):
             h = self.dropout(clipped_relu(fc(h)))
-        h = _run_rnn(self.rnn, h, lengths)  # (B, T, H * directions)
+        h = run_rnn_unpacked(self.rnn, h, lengths)  # (B, T, H * directions)
         h = self.dropout(clipped_relu(self.fc5(h)))
         return self.out(h).log_softmax(dim=-1), self.output_lengths(lengths)
 
@@ -293,7 +287,7 @@ class DeepSpeech2(nn.Module):
                 h = self._sequence_batch_norm(norm, h, lengths)
             if i > 0:
                 h = self.dropout(h)
-            h = _run_rnn(rnn, h, lengths)
+            h = run_rnn_unpacked(rnn, h, lengths)
         if self.lookahead is not None:
             h = clipped_relu(self.lookahead(h))
         return self.fc(h).log_softmax(dim=-1), lengths
