@@ -29,27 +29,9 @@ PY=${PYTHON:-python3}
 mkdir -p "$OUT" "$W"
 export PYTHONUNBUFFERED=1
 exec > >(tee -a "$OUT/log.txt") 2>&1
-stamp() { echo "=== $(date +%T) $*"; }
-
-if [ -d .whl ]; then
-  $PY -m pip install -q --no-index --no-deps --no-compile --no-cache-dir --upgrade \
-    --target /tmp/site .whl/*.whl || exit 2
-  export PYTHONPATH=/tmp/site:$PWD
-else
-  export PYTHONPATH=$PWD${PYTHONPATH:+:$PYTHONPATH}
-fi
+. "$(dirname "$0")/gpu_lib.sh"
+gpu_setup || exit 2
 DS="$PY -m dslearn"
-
-stamp environment
-nvidia-smi --query-gpu=name,memory.total,driver_version,clocks.sm,clocks.max.sm --format=csv || true
-nproc
-$PY - <<'EOF' || exit 2
-import numpy, soundfile, torch, torchaudio, dslearn
-print("torch", torch.__version__, "torchaudio", torchaudio.__version__, "numpy", numpy.__version__)
-print("cuda", torch.cuda.is_available(), torch.version.cuda, "cudnn", torch.backends.cudnn.version())
-if torch.cuda.is_available():
-    print(torch.cuda.get_device_name(), "bf16", torch.cuda.is_bf16_supported())
-EOF
 
 stamp synthesize: smoke corpus, then 10 h seed 0 and 30 h seed 2 in the background
 $DS synth --out "$W/c0" --hours 0.05 --seed 5 --overwrite > "$W/synth0.log" 2>&1 || exit 2
@@ -101,32 +83,14 @@ for r in $RUNS; do echo "--- $r"; tail -4 "$W/$r.log"; tail -2 "$W/$r/metrics.js
 nvidia-smi --query-gpu=name,clocks.sm,temperature.gpu --format=csv || true
 
 stamp evaluation
-evals() {  # RUN SPLIT...: greedy WER/CER (the other splits are evaluated later, off the GPU)
-  local run=$1; shift
-  for m in "$@"; do
-    res=$($DS eval --model "$W/$run/best.safetensors" --manifest "$W/$m.jsonl" --json \
-          --device "$DEV" 2>"$W/eval_$run.err" | tail -1)
-    echo "{\"run\": \"$run\", \"split\": \"$m\", \"result\": ${res:-null}}"
-  done > "$W/eval_$run.jsonl"
-}
 # (wait with no arguments would also wait for the tee above)
 EPIDS=()
-[ "$RUNS" = B ] || { evals A c30/test & EPIDS+=($!); }
-evals B c10/test & EPIDS+=($!)
+[ "$RUNS" = B ] || { gpu_evals A "$DEV" c30/test & EPIDS+=($!); }
+gpu_evals B "$DEV" c10/test & EPIDS+=($!)
 wait "${EPIDS[@]}"
 cat "$W"/eval_*.jsonl
 
-pack() {
-  tar czf "$OUT/results.tgz" -C "$W" --exclude='*.safetensors' --exclude='audio' --exclude='*.wav' \
-    $RUNS smoke_"$PREC" smoke_ddp $(cd "$W" && echo eval_*.jsonl *.log) \
-    c10/dev.jsonl c10/test.jsonl c10/test-unseen-voices.jsonl c30/dev.jsonl c30/test.jsonl \
-    c30/test-unseen-voices.jsonl 2>/dev/null
-  for r in $RUNS; do  # checkpoints come back in parts under 16 MiB
-    [ -f "$W/$r/best.safetensors" ] && split -b 15000000 "$W/$r/best.safetensors" "$OUT/${r}_best.part."
-  done
-  ls -la "$OUT"
-}
-pack
+gpu_pack $RUNS
 
 if [ "${BENCH:-1}" = 1 ]; then
 stamp throughput benchmarks
@@ -136,19 +100,5 @@ timeout 50 $PY benchmarks/inference_rtf.py --manifest "$W/c10/test.jsonl" -n 100
   --json "$W/inference_rtf.json" && cp "$W/inference_rtf.json" "$OUT/" 2>/dev/null
 fi
 stamp summary
-$PY - "$W" $RUNS <<'EOF2'
-import json, sys
-from pathlib import Path
-w = Path(sys.argv[1])
-for run in sys.argv[2:]:
-    rows = [json.loads(x) for x in (w / run / "metrics.jsonl").read_text().splitlines()]
-    train = [r for r in rows if r.get("split") == "train"]
-    valid = [r for r in rows if r.get("split") == "valid"]
-    last = train[-1] if train else {}
-    keys = ("step", "epoch", "audio_sec_per_sec", "samples_per_sec", "mfu", "loss")
-    print(run, "train:", {k: last.get(k) for k in keys})
-    print(run, "valid:", [(r["step"], round(r["wer"], 4), round(r["cer"], 4)) for r in valid])
-    for line in (w / f"eval_{run}.jsonl").read_text().splitlines():
-        print(run, "eval:", line)
-EOF2
+gpu_summary $RUNS
 stamp done

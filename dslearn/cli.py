@@ -179,6 +179,12 @@ def _add_train(sub: argparse._SubParsersAction) -> None:
     option("max_epochs", int)
     p.add_argument("--device", help="auto | cpu | cuda | cuda:N | mps (default auto)")
     p.add_argument("--resume", action="store_true", help="continue from RUN_DIR/last.safetensors")
+    p.add_argument(
+        "--init-from",
+        metavar="MODEL",
+        help="start from these weights with a fresh optimizer and schedule (fine-tuning): a "
+        "checkpoint, a run directory, or 'pretrained' for the shipped model",
+    )
     for name in ("batch_seconds", "lr", "weight_decay", "grad_clip", "min_lr_ratio"):
         option(name, float)
     for name in (

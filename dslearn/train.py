@@ -104,6 +104,10 @@ class TrainConfig:
     num_workers: int | None = None  # audio-loading processes (None: 0 on CPU, 4 on GPU)
     threads: int | None = None  # CPU threads for torch (default: torch's choice)
     resume: bool = False  # continue from out/last.safetensors
+    # start from these weights (a checkpoint, a run directory, or "pretrained" for the model shipped
+    # in the package) with a fresh optimizer and schedule: fine-tuning, or more training with a new
+    # learning-rate cycle. Its model and feature settings must equal this run's.
+    init_from: str | None = None
     tensorboard: bool = True
     progress: bool = True
 
@@ -343,13 +347,15 @@ class Trainer:
         self.horizon = cfg.schedule_steps or cfg.max_steps  # None: fixed after the warm-up
         self._stop_signal = None
         self.flops_per_audio_second = model_flops_per_second(self.model_cfg)
-        if cfg.resume:
-            self._resume()
-        elif (self.out / ckpt_io.LAST).exists():
+        if (self.out / ckpt_io.LAST).exists() and not cfg.resume:
             raise ValueError(
                 f"{self.out} already holds a training run ({ckpt_io.LAST}); pass --resume to "
                 "continue it, or choose another --out"
             )
+        if cfg.init_from and not (cfg.resume and (self.out / ckpt_io.LAST).exists()):
+            self._init_weights(cfg.init_from)  # a resumed run already holds later weights
+        if cfg.resume:
+            self._resume()
         if self.is_main:
             self.out.mkdir(parents=True, exist_ok=True)
             (self.out / "config.json").write_text(json.dumps(cfg.to_dict(), indent=2))
@@ -447,6 +453,41 @@ class Trainer:
         if not self.is_main:
             return None
         return ckpt_io.save_checkpoint(self.out / name, self._checkpoint(with_training_state))
+
+    def _init_weights(self, source: str) -> None:
+        """Load a checkpoint's weights (not its optimizer or step) into this run's model."""
+        if source == "pretrained":
+            from dslearn.inference import pretrained_path
+
+            source = str(pretrained_path())
+        ck = ckpt_io.load_checkpoint(source, with_extra=False)
+        path = ckpt_io.resolve_model_path(source)
+        # Dropout changes no weight; every other field changes what the weights mean.
+        theirs = ModelConfig.from_dict(ck.model_config)
+        ours = self.model_cfg
+        differ = [
+            f"{f.name} {getattr(theirs, f.name)!r} vs {getattr(ours, f.name)!r}"
+            for f in dataclasses.fields(ModelConfig)
+            if f.name != "dropout" and getattr(theirs, f.name) != getattr(ours, f.name)
+        ]
+        if differ:
+            raise ValueError(
+                f"--init-from {path}: its model differs from this run's ({'; '.join(differ)}); "
+                "choose the --preset (and --set model.*) it was trained with"
+            )
+        theirs_f = FeatureConfig.from_dict(ck.feature_config).to_dict()
+        ours_f = self.feature_cfg.to_dict()
+        differ = [f"{k} {theirs_f[k]!r} vs {v!r}" for k, v in ours_f.items() if theirs_f[k] != v]
+        if differ:
+            raise ValueError(
+                f"--init-from {path}: its features differ from this run's ({'; '.join(differ)}); "
+                "pass the same --set features.* it was trained with"
+            )
+        if Alphabet.from_dict(ck.alphabet).to_dict() != self.alphabet.to_dict():
+            raise ValueError(f"--init-from {path}: its alphabet differs from this run's")
+        self.model.load_state_dict(ck.model_state)
+        if self.is_main:
+            print(f"initialized from {path} (fresh optimizer and schedule)")
 
     def _resume(self) -> None:
         path = self.out / ckpt_io.LAST

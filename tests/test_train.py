@@ -14,7 +14,7 @@ import pytest
 import torch
 
 from dslearn import synth, train
-from dslearn.checkpoint import load_checkpoint
+from dslearn.checkpoint import CheckpointError, load_checkpoint
 from dslearn.data import Utterance, write_manifest
 from dslearn.inference import load_model
 from dslearn.model import build_model, preset
@@ -346,3 +346,62 @@ def test_spec_augment_settings_reach_the_trainer(corpus, tmp_path):
         Trainer(dataclasses.replace(cfg, spec_augment_params={"time_mask": 1}))
     with pytest.raises(ValueError, match="spec_augment.FIELD=VALUE"):
         train_config(build_parser().parse_args(args + ["--set", "augment.x=1"]))
+
+
+def _quick_cfg(corpus: Path, out: Path, **fields) -> TrainConfig:
+    base = dict(
+        train=str(corpus / "train.jsonl"),
+        out=str(out),
+        batch_seconds=10,
+        warmup_steps=1,
+        tensorboard=False,
+        progress=False,
+    )
+    return TrainConfig(**{**base, **fields})
+
+
+def _same_weights(a: dict, b: dict) -> bool:
+    return a.keys() == b.keys() and all(torch.equal(a[k], b[k].to(a[k].dtype)) for k in a)
+
+
+def test_init_from_loads_weights_with_a_fresh_optimizer_and_schedule(corpus, tmp_path):
+    Trainer(_quick_cfg(corpus, tmp_path / "src", max_steps=2)).fit()
+    source = load_checkpoint(tmp_path / "src" / "last.safetensors").model_state
+    tuned = Trainer(
+        _quick_cfg(corpus, tmp_path / "tuned", max_steps=2, init_from=str(tmp_path / "src"))
+    )
+    assert _same_weights(tuned.model.state_dict(), source)
+    assert tuned.step == 0 and not tuned.optimizer.state  # only the weights came over
+    tuned.fit()
+    assert tuned.step == 2
+    assert not _same_weights(tuned.model.state_dict(), source)  # and it trained from there
+    # A resumed fine-tuning run keeps its own later weights, not the ones it started from.
+    again = Trainer(
+        _quick_cfg(
+            corpus, tmp_path / "tuned", max_steps=3, init_from=str(tmp_path / "src"), resume=True
+        )
+    )
+    later = load_checkpoint(tmp_path / "tuned" / "last.safetensors").model_state
+    assert again.step == 2 and _same_weights(again.model.state_dict(), later)
+
+
+def test_init_from_the_shipped_model(corpus, tmp_path):
+    from dslearn.inference import pretrained_path
+
+    shipped = load_checkpoint(pretrained_path())
+    cfg = _quick_cfg(corpus, tmp_path / "ft", preset=shipped.info["train_config"]["preset"])
+    trainer = Trainer(dataclasses.replace(cfg, init_from="pretrained"))
+    assert _same_weights(trainer.model.state_dict(), shipped.model_state)
+
+
+def test_init_from_refuses_weights_that_mean_something_else(corpus, tmp_path):
+    Trainer(_quick_cfg(corpus, tmp_path / "src", max_steps=1)).fit()
+    src = str(tmp_path / "src")
+    with pytest.raises(ValueError, match=r"--init-from .*src.last.safetensors.*rnn_hidden 256 vs 128"):
+        Trainer(_quick_cfg(corpus, tmp_path / "a", init_from=src, model={"rnn_hidden": 128}))
+    with pytest.raises(ValueError, match=r"its features differ.*f_max None vs 4000"):
+        Trainer(_quick_cfg(corpus, tmp_path / "b", init_from=src, features={"f_max": 4000.0}))
+    # Dropout changes no weight, so it may differ.
+    Trainer(_quick_cfg(corpus, tmp_path / "c", init_from=src, model={"dropout": 0.2}))
+    with pytest.raises(CheckpointError, match="no such checkpoint"):
+        Trainer(_quick_cfg(corpus, tmp_path / "d", init_from=str(tmp_path / "nowhere")))
