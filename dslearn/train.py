@@ -14,6 +14,11 @@ Several nodes (run on each node, with its own --node_rank)::
     torchrun --nnodes=2 --node_rank=0 --nproc_per_node=8 --master_addr=HOST --master_port=29500 \\
         -m dslearn train --preset base ...
 
+Fine-tuning, or another learning-rate cycle for a trained model: the weights of a checkpoint (or
+``pretrained``, the model shipped in the package) with a fresh optimizer and schedule::
+
+    dslearn train --preset small --init-from pretrained --train my/train.jsonl --lr 1e-3 ...
+
 Each step: a batch of padded audio goes to the device; features, speed perturbation and
 SpecAugment are computed there; the model's log-probs go into the CTC loss (float32, even under
 mixed precision); AdamW steps with a warm-up then cosine learning rate. Every ``eval_every`` steps

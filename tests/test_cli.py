@@ -73,3 +73,19 @@ def test_model_list_prints_every_preset_with_its_size():
     for name in PRESETS:
         n = count_parameters(build_model(PRESETS[name]))
         assert f"{n:,}" in out.stdout, name
+
+
+def test_train_init_from_the_shipped_model(tmp_path):
+    """Fine-tuning from the command line: the shipped weights, a fresh run; a wrong preset fails."""
+    from dslearn import synth
+
+    synth.generate_corpus(tmp_path / "c", hours=0.01, seed=4, progress=False)
+    common = ("train", "--train", str(tmp_path / "c" / "train.jsonl"), "--init-from", "pretrained")
+    steps = ("--max-steps", "2", "--batch-seconds", "10", "--no-progress", "--threads", "2")
+    out = dslearn(*common, "--preset", "small", "--out", str(tmp_path / "ft"), *steps)
+    assert out.returncode == 0, out.stderr
+    assert "initialized from" in out.stdout and "pretrained" in out.stdout
+    assert json.loads((tmp_path / "ft" / "config.json").read_text())["init_from"] == "pretrained"
+    wrong = dslearn(*common, "--preset", "tiny", "--out", str(tmp_path / "bad"), *steps)
+    assert wrong.returncode == 2
+    assert "dslearn train: error: --init-from" in wrong.stderr and "rnn_hidden 320" in wrong.stderr
