@@ -21,12 +21,8 @@ MIN=${MINUTES:-7}
 DEV=${DEVICE:-cuda}
 RUNS=${RUNS:-C D}
 PY=${PYTHON:-python3}
-mkdir -p "$OUT" "$W"
-export PYTHONUNBUFFERED=1
-exec > >(tee -a "$OUT/log.txt") 2>&1
 . "$(dirname "$0")/gpu_lib.sh"
 gpu_setup || exit 2
-DS="$PY -m dslearn"
 
 stamp "synthesize ${HOURS:-10} h (seed 0) and ${HOURS_EXTRA:-30} h (seed 2)"
 $DS synth --out "$W/c10" --hours "${HOURS:-10}" --seed 0 --overwrite > "$W/synth10.log" 2>&1 &

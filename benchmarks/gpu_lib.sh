@@ -3,9 +3,14 @@
 
 stamp() { echo "=== $(date +%T) $*"; }
 
-# Install the wheels of .whl/ if present (the device machines lack soundfile and espeakng-loader),
-# put the repository on PYTHONPATH and print what the machine has.
+# Create OUT and W, copy everything printed from here on into OUT/log.txt, install the wheels of
+# .whl/ if present (the device machines lack soundfile and espeakng-loader), put the repository
+# on PYTHONPATH, define DS (the dslearn command) and print what the machine has.
 gpu_setup() {
+  mkdir -p "$OUT" "$W"
+  export PYTHONUNBUFFERED=1
+  exec > >(tee -a "$OUT/log.txt") 2>&1  # (so a bare `wait` would also wait for this tee)
+  DS="$PY -m dslearn"
   if [ -d .whl ]; then
     $PY -m pip install -q --no-index --no-deps --no-compile --no-cache-dir --upgrade \
       --target /tmp/site .whl/*.whl || return 2

@@ -26,12 +26,8 @@ MIN=${MINUTES:-4.5}
 DEV=${DEVICE:-cuda}
 if [ "${SOLO:-0}" = 1 ]; then RUNS="B"; else RUNS="A B"; fi
 PY=${PYTHON:-python3}
-mkdir -p "$OUT" "$W"
-export PYTHONUNBUFFERED=1
-exec > >(tee -a "$OUT/log.txt") 2>&1
 . "$(dirname "$0")/gpu_lib.sh"
 gpu_setup || exit 2
-DS="$PY -m dslearn"
 
 stamp synthesize: smoke corpus, then 10 h seed 0 and 30 h seed 2 in the background
 $DS synth --out "$W/c0" --hours 0.05 --seed 5 --overwrite > "$W/synth0.log" 2>&1 || exit 2

@@ -345,9 +345,9 @@ class LMBeamSearchDecoder:
     ``beam_size`` hypotheses survive each frame; ``beam_threshold`` drops those scoring more than
     that below the best; ``beam_size_token`` tries only the most probable tokens at each frame
     (``None``: all). CTC posteriors are peaky, so the defaults (15, 6) cost almost no accuracy on
-    the shipped model (dev WER 0.0512 vs 0.0508 with (25, all)) at 2.7x the speed; 4 tokens were
-    enough for the CPU-trained model shipped before it but cost the GPU-trained `small` 8% more
-    errors (docs/benchmarks.md, decoders).
+    the GPU-trained `small` (its first stage: dev WER 0.0512 vs 0.0508 with (25, all)) at 2.7x the
+    speed; 4 tokens were enough for the CPU-trained model shipped before it but cost the
+    GPU-trained `small` 8% more errors (docs/benchmarks.md, decoders).
     """
 
     _BLANK, _SPACE = "<blank>", "|"
