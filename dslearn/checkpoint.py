@@ -1,7 +1,8 @@
 """Checkpoints that are safe to load from strangers.
 
-A checkpoint is one safetensors file: tensors (model weights, and for training checkpoints the
-optimizer and RNG state under ``optim.`` / ``rng.`` prefixes) plus a JSON header with everything
+A checkpoint is one safetensors file: tensors (model weights under ``model.``, fitted feature
+statistics such as global CMVN under ``features.``, and for training checkpoints the optimizer and
+RNG state under ``optim.`` / ``rng.`` prefixes) plus a JSON header with everything
 needed to rebuild the model: its config, the alphabet and the feature settings. safetensors holds
 only numbers and strings, so loading a file can never run code from it, unlike ``torch.load`` of a
 pickle. Files are written to a temporary name and renamed, so a crash mid-write never leaves a
@@ -34,6 +35,8 @@ class Checkpoint:
     alphabet: dict
     feature_config: dict
     extra_tensors: dict[str, torch.Tensor] = field(default_factory=dict)  # optimizer, RNG, ...
+    # the feature extractor's state_dict: global CMVN statistics, empty for per-utterance CMVN
+    feature_state: dict[str, torch.Tensor] = field(default_factory=dict)
     info: dict = field(default_factory=dict)  # training state, metrics, provenance (JSON)
 
 
@@ -42,6 +45,8 @@ def save_checkpoint(path: str | os.PathLike, ckpt: Checkpoint) -> Path:
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     tensors = {f"model.{k}": v.detach().cpu().contiguous() for k, v in ckpt.model_state.items()}
+    for key, value in ckpt.feature_state.items():
+        tensors[f"features.{key}"] = value.detach().cpu().contiguous()
     for key, value in ckpt.extra_tensors.items():
         tensors[key] = value.detach().cpu().contiguous()
     header = {
@@ -94,9 +99,14 @@ def load_checkpoint(path: str | os.PathLike, *, with_extra: bool = True) -> Chec
         raise CheckpointError(f"{path}: unknown checkpoint format {header.get('format')!r}")
     if tensors is None:
         with safe_open(str(path), framework="pt") as f:
-            tensors = {k: f.get_tensor(k) for k in f.keys() if k.startswith("model.")}
+            tensors = {
+                k: f.get_tensor(k) for k in f.keys() if k.startswith(("model.", "features."))
+            }
     model_state = {k[len("model.") :]: v for k, v in tensors.items() if k.startswith("model.")}
-    extra = {k: v for k, v in tensors.items() if not k.startswith("model.")}
+    feature_state = {
+        k[len("features.") :]: v for k, v in tensors.items() if k.startswith("features.")
+    }
+    extra = {k: v for k, v in tensors.items() if not k.startswith(("model.", "features."))}
     return Checkpoint(
         model_state=model_state,
         model_config=header["model_config"],
@@ -104,6 +114,7 @@ def load_checkpoint(path: str | os.PathLike, *, with_extra: bool = True) -> Chec
         feature_config=header["feature_config"],
         extra_tensors=extra,
         info=header.get("info", {}),
+        feature_state=feature_state,
     )
 
 

@@ -87,13 +87,24 @@ class Recognizer:
         feature_config: FeatureConfig,
         device: str | torch.device = "cpu",
         source: str = "",
+        feature_state: dict[str, torch.Tensor] | None = None,
     ) -> None:
+        """``feature_state``: the feature extractor's fitted statistics (global CMVN), as a
+        checkpoint carries them; required when ``feature_config.normalize == "global"``."""
         self.device = torch.device(device)
         self.model = model.to(self.device).eval()
         self.model_config = model_config
         self.alphabet = alphabet
         self.feature_config = feature_config
-        self.features = build_features(feature_config).to(self.device).eval()
+        self.features = build_features(feature_config)
+        if feature_state:
+            self.features.load_state_dict(feature_state)
+        elif feature_config.normalize == "global":
+            raise ValueError(
+                f"{source or 'Recognizer'}: features.normalize='global' but no CMVN statistics "
+                "were given (a checkpoint written by dslearn's trainer carries them)"
+            )
+        self.features = self.features.to(self.device).eval()
         self.frame_shift = feature_config.hop_length / feature_config.sample_rate
         self.frame_shift *= time_stride(model_config)  # seconds per output frame
         self.greedy = GreedyDecoder(alphabet, frame_shift=self.frame_shift)
@@ -311,6 +322,7 @@ def load_model(path: str | os.PathLike | None = None, device: str = "cpu") -> Re
         FeatureConfig.from_dict(ck.feature_config),
         device=device,
         source=str(path),
+        feature_state=ck.feature_state,
     )
 
 

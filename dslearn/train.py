@@ -293,11 +293,6 @@ class Trainer:
 
         self.alphabet = Alphabet()
         self.feature_cfg = FeatureConfig(**cfg.features)
-        if self.feature_cfg.normalize == "global":
-            raise ValueError(
-                "features.normalize='global' is not supported by the trainer yet (its statistics "
-                "are not fitted or saved in checkpoints); use 'utterance'"
-            )
         self.model_cfg = preset(
             cfg.preset,
             n_feats=self.feature_cfg.n_features,
@@ -361,6 +356,8 @@ class Trainer:
             self._init_weights(cfg.init_from)  # a resumed run already holds later weights
         if cfg.resume:
             self._resume()
+        if self.features.cmvn is not None and not self.features.cmvn.is_fitted:
+            self._fit_global_cmvn()
         if self.is_main:
             self.out.mkdir(parents=True, exist_ok=True)
             (self.out / "config.json").write_text(json.dumps(cfg.to_dict(), indent=2))
@@ -383,6 +380,26 @@ class Trainer:
         self._owns_group = not dist.is_initialized()
         if self._owns_group:
             dist.init_process_group("nccl" if wants_gpu else "gloo")
+
+    def _fit_global_cmvn(self, max_utterances: int = 1000) -> None:
+        """Global CMVN statistics from a seeded sample of the training set (every DDP rank draws
+        the same sample, so all ranks normalize alike); checkpoints carry them from then on."""
+        gen = torch.Generator().manual_seed(self.cfg.seed)
+        order = torch.randperm(len(self.keep), generator=gen)[:max_utterances].tolist()
+        sample = [self.keep[i] for i in order]
+
+        def batches():
+            for start in range(0, len(sample), 32):
+                batch = collate([self.train_set[i] for i in sample[start : start + 32]])
+                yield batch.audio.to(self.device), batch.audio_lengths.to(self.device)
+
+        stats = self.features.fit_global_cmvn(batches())
+        if self.is_main:
+            hours = sum(self.train_set.durations[i] for i in sample) / 3600
+            print(
+                f"global CMVN fitted on {len(sample)} training utterances ({hours:.2f} h, "
+                f"{stats.frames} frames)"
+            )
 
     def _drop_untrainable(self, dataset: SpeechDataset) -> list[int]:
         """Indices of utterances whose transcript fits the model's output frames.
@@ -452,6 +469,7 @@ class Trainer:
             feature_config=self.feature_cfg.to_dict(),
             extra_tensors=extra,
             info=info,
+            feature_state=self.features.state_dict(),
         )
 
     def save(self, name: str, with_training_state: bool = True) -> Path | None:
@@ -491,6 +509,8 @@ class Trainer:
         if Alphabet.from_dict(ck.alphabet).to_dict() != self.alphabet.to_dict():
             raise ValueError(f"--init-from {path}: its alphabet differs from this run's")
         self.model.load_state_dict(ck.model_state)
+        if ck.feature_state:  # the weights learned on features normalized with these statistics
+            self.features.load_state_dict(ck.feature_state)
         if self.is_main:
             print(f"initialized from {path} (fresh optimizer and schedule)")
 
@@ -508,6 +528,8 @@ class Trainer:
         if ModelConfig.from_dict(ck.model_config) != self.model_cfg:
             raise ValueError(f"{path}: model config differs from this run's; cannot resume")
         self.model.load_state_dict(ck.model_state)
+        if ck.feature_state:
+            self.features.load_state_dict(ck.feature_state)
         info = ck.info
         self.optimizer.load_state_dict(
             ckpt_io.optimizer_from_tensors(ck.extra_tensors, info["optimizer"])

@@ -405,3 +405,47 @@ def test_init_from_refuses_weights_that_mean_something_else(corpus, tmp_path):
     Trainer(_quick_cfg(corpus, tmp_path / "c", init_from=src, model={"dropout": 0.2}))
     with pytest.raises(CheckpointError, match="no such checkpoint"):
         Trainer(_quick_cfg(corpus, tmp_path / "d", init_from=str(tmp_path / "nowhere")))
+
+
+def test_global_cmvn_is_fitted_on_training_audio_saved_and_used_by_inference(corpus, tmp_path):
+    from dslearn.data import SpeechDataset, collate
+    from dslearn.features import FeatureConfig, build_features, compute_global_stats
+    from dslearn.inference import Recognizer
+
+    out = tmp_path / "run"
+    cfg = _quick_cfg(corpus, out, max_steps=2, features={"normalize": "global"})
+    trainer = Trainer(cfg)
+    cmvn = trainer.features.cmvn
+    assert cmvn.is_fitted
+    # The tiny corpus is smaller than the sample, so the statistics are those of every utterance.
+    plain = build_features(FeatureConfig(normalize="none"))
+    data = SpeechDataset(corpus / "train.jsonl", trainer.alphabet)
+    batch = collate([data[i] for i in trainer.keep])
+    expected = compute_global_stats([plain(batch.audio, batch.audio_lengths)])
+    assert torch.allclose(cmvn.mean, expected.mean, atol=1e-3)
+    assert torch.allclose(cmvn.std, expected.std, atol=1e-3)
+    trainer.fit()
+
+    saved = load_checkpoint(out / "last.safetensors")
+    assert torch.equal(saved.feature_state["cmvn.mean"], cmvn.mean)
+    asr = load_model(out)
+    audio, lengths = batch.audio[:3], batch.audio_lengths[:3]
+    trainer.model.eval()
+    with torch.no_grad():
+        want, _ = trainer.model(*trainer.features(audio, lengths))
+    got, _ = asr.log_probs(audio, lengths)
+    assert torch.allclose(got, want, atol=1e-5)
+
+    # Fine-tuning keeps the statistics the weights were trained with (not refitted on new data).
+    tuned = Trainer(
+        _quick_cfg(
+            corpus,
+            tmp_path / "tuned",
+            train=str(corpus / "dev.jsonl"),
+            features={"normalize": "global"},
+            init_from=str(out),
+        )
+    )
+    assert torch.equal(tuned.features.cmvn.mean, cmvn.mean)
+    with pytest.raises(ValueError, match="normalize='global' but no CMVN statistics"):
+        Recognizer(asr.model, asr.model_config, asr.alphabet, asr.feature_config)
