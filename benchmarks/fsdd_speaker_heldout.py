@@ -34,7 +34,7 @@ from dslearn.corpora import prepare, speaker_manifests
 from dslearn.data import read_manifest, write_manifest
 from dslearn.inference import evaluate, load_model
 from dslearn.lm import build_arpa
-from dslearn.train import RECIPES, Trainer, recipe_config
+from dslearn.train import RECIPES, Trainer, init_source, recipe_config
 
 
 def fold_manifests(manifests: Path, held_out: str, folder: Path) -> tuple[Path, Path, Path]:
@@ -67,9 +67,7 @@ def run_fold(args: argparse.Namespace, manifests: Path, speaker: str) -> dict:
         fields = {k: v for k, v in RECIPES.get(args.preset, {}).items() if k != "features"}
         preset = args.model
     if args.init_from:
-        from dslearn.inference import pretrained_path
-
-        source = pretrained_path() if args.init_from == "pretrained" else Path(args.init_from)
+        source = init_source(args.init_from)
         trained_with = load_checkpoint(source, with_extra=False).info["train_config"]
         preset = trained_with["preset"]
         fields.update(

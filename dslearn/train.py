@@ -347,12 +347,13 @@ class Trainer:
         self.horizon = cfg.schedule_steps or cfg.max_steps  # None: fixed after the warm-up
         self._stop_signal = None
         self.flops_per_audio_second = model_flops_per_second(self.model_cfg)
-        if (self.out / ckpt_io.LAST).exists() and not cfg.resume:
+        has_run = (self.out / ckpt_io.LAST).exists()
+        if has_run and not cfg.resume:
             raise ValueError(
                 f"{self.out} already holds a training run ({ckpt_io.LAST}); pass --resume to "
                 "continue it, or choose another --out"
             )
-        if cfg.init_from and not (cfg.resume and (self.out / ckpt_io.LAST).exists()):
+        if cfg.init_from and not (cfg.resume and has_run):
             self._init_weights(cfg.init_from)  # a resumed run already holds later weights
         if cfg.resume:
             self._resume()
@@ -479,31 +480,21 @@ class Trainer:
 
     def _init_weights(self, source: str) -> None:
         """Load a checkpoint's weights (not its optimizer or step) into this run's model."""
-        if source == "pretrained":
-            from dslearn.inference import pretrained_path
-
-            source = str(pretrained_path())
-        ck = ckpt_io.load_checkpoint(source, with_extra=False)
-        path = ckpt_io.resolve_model_path(source)
+        path = init_source(source)
+        ck = ckpt_io.load_checkpoint(path, with_extra=False)
         # Dropout changes no weight; every other field changes what the weights mean.
-        theirs = ModelConfig.from_dict(ck.model_config)
-        ours = self.model_cfg
-        differ = [
-            f"{f.name} {getattr(theirs, f.name)!r} vs {getattr(ours, f.name)!r}"
-            for f in dataclasses.fields(ModelConfig)
-            if f.name != "dropout" and getattr(theirs, f.name) != getattr(ours, f.name)
-        ]
+        theirs = ModelConfig.from_dict(ck.model_config).to_dict()
+        differ = _differences(theirs, self.model_cfg.to_dict(), ignore=("dropout",))
         if differ:
             raise ValueError(
-                f"--init-from {path}: its model differs from this run's ({'; '.join(differ)}); "
+                f"--init-from {path}: its model differs from this run's ({differ}); "
                 "choose the --preset (and --set model.*) it was trained with"
             )
-        theirs_f = FeatureConfig.from_dict(ck.feature_config).to_dict()
-        ours_f = self.feature_cfg.to_dict()
-        differ = [f"{k} {theirs_f[k]!r} vs {v!r}" for k, v in ours_f.items() if theirs_f[k] != v]
+        theirs = FeatureConfig.from_dict(ck.feature_config).to_dict()
+        differ = _differences(theirs, self.feature_cfg.to_dict())
         if differ:
             raise ValueError(
-                f"--init-from {path}: its features differ from this run's ({'; '.join(differ)}); "
+                f"--init-from {path}: its features differ from this run's ({differ}); "
                 "pass the same --set features.* it was trained with"
             )
         if Alphabet.from_dict(ck.alphabet).to_dict() != self.alphabet.to_dict():
@@ -850,6 +841,25 @@ class _ThroughputWindow:
             achieved = 3 * trainer.flops_per_audio_second * audio_seconds / self.seconds
             out["mfu"] = achieved / peak
         return out
+
+
+def init_source(source: str | os.PathLike) -> Path:
+    """The checkpoint ``--init-from`` names: ``"pretrained"`` (the model shipped in the package),
+    a checkpoint file, or a run directory (its best checkpoint, else its last)."""
+    if str(source) == "pretrained":
+        from dslearn.inference import pretrained_path
+
+        return pretrained_path()
+    return ckpt_io.resolve_model_path(source)
+
+
+def _differences(theirs: dict, ours: dict, ignore: tuple[str, ...] = ()) -> str:
+    """The fields of two config dicts that differ, as "name theirs vs ours; ..." ("" if none)."""
+    return "; ".join(
+        f"{k} {theirs.get(k)!r} vs {v!r}"
+        for k, v in ours.items()
+        if k not in ignore and theirs.get(k) != v
+    )
 
 
 def _frames_needed(target: list[int]) -> int:
