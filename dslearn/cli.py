@@ -187,12 +187,6 @@ def _add_train(sub: argparse._SubParsersAction) -> None:
     )
     for name in ("batch_seconds", "lr", "weight_decay", "grad_clip", "min_lr_ratio"):
         option(name, float)
-    option("ema", float, "moving average of the weights, decay per step (e.g. 0.995); 0 = off")
-    option(
-        "trim_silence",
-        float,
-        "cut training audio to its words plus this margin in seconds (manifests with word timings)",
-    )
     for name in (
         "max_batch_size",
         "warmup_steps",

@@ -341,16 +341,6 @@ class Example(NamedTuple):
     path: Path  # the audio file
 
 
-def _speech_span(utt: Utterance, margin: float | None) -> tuple[float, float] | None:
-    """Seconds [start, end) from the first word's start to the last word's end, widened by
-    ``margin`` on each side and kept within the file; None without a margin or word timings."""
-    if margin is None or not utt.words:
-        return None
-    start = max(0.0, utt.words[0]["start"] - margin)
-    end = min(utt.duration, utt.words[-1]["end"] + margin)
-    return (start, end) if end > start else None
-
-
 class SpeechDataset(Dataset):
     """Utterances of a manifest as ``Example(audio, targets, index, text, path)``.
 
@@ -366,11 +356,6 @@ class SpeechDataset(Dataset):
         transform: optional ``f(audio (samples,)) -> audio (samples',)`` applied after loading,
             e.g. augmentation. ``durations`` stay those of the manifest.
         sample_rate: rate in Hz the audio is resampled to.
-        trim_to_words: seconds of margin to keep around the speech of utterances whose manifest
-            line has word timings (``words``, as the synthetic corpus and ``dslearn align``
-            write them): the audio is cut to [first word start - margin, last word end + margin]
-            and ``durations`` are the trimmed ones. Leading and trailing silence teaches a model
-            little and costs training time. ``None`` (default) keeps the whole file.
 
     Transcripts are normalized and encoded once, here, so that a bad transcript fails at startup
     rather than hours into training. Audio is read lazily in ``__getitem__``.
@@ -385,10 +370,7 @@ class SpeechDataset(Dataset):
         on_unknown: str = "error",
         transform: Callable[[torch.Tensor], torch.Tensor] | None = None,
         sample_rate: int = SAMPLE_RATE,
-        trim_to_words: float | None = None,
     ) -> None:
-        if trim_to_words is not None and trim_to_words < 0:
-            raise ValueError(f"trim_to_words must be a margin >= 0 seconds, got {trim_to_words}")
         if on_unknown not in ("error", "drop", "skip"):
             raise ValueError(f"on_unknown must be 'error', 'drop' or 'skip', got {on_unknown!r}")
         if isinstance(manifest, (str, os.PathLike)):
@@ -430,14 +412,7 @@ class SpeechDataset(Dataset):
                 f"first: {bad[0]}",
                 stacklevel=2,
             )
-        # (start, end) in seconds of the audio each utterance uses; None: the whole file
-        self.spans: list[tuple[float, float] | None] = [
-            _speech_span(u, trim_to_words) for u in self.utterances
-        ]
-        self.durations: list[float] = [  # seconds
-            u.duration if span is None else span[1] - span[0]
-            for u, span in zip(self.utterances, self.spans, strict=True)
-        ]
+        self.durations: list[float] = [u.duration for u in self.utterances]  # seconds
 
     def __len__(self) -> int:
         return len(self.utterances)
@@ -445,9 +420,6 @@ class SpeechDataset(Dataset):
     def __getitem__(self, index: int) -> Example:
         utt = self.utterances[index]
         wave = audio_io.load(utt.audio_filepath, sample_rate=self.sample_rate)
-        if self.spans[index] is not None:
-            start, end = (round(t * self.sample_rate) for t in self.spans[index])
-            wave = wave[start:end]
         if self.transform is not None:
             wave = self.transform(wave)
         targets = torch.tensor(self._targets[index], dtype=torch.long)

@@ -28,7 +28,6 @@ exactly) and ``best.safetensors`` (lowest dev WER) are written atomically into t
 
 from __future__ import annotations
 
-import copy
 import dataclasses
 import inspect
 import json
@@ -94,9 +93,6 @@ class TrainConfig:
     # estimated from the speed of the warm-up steps; else 10k)
     min_lr_ratio: float = 0.05  # cosine decays to lr * min_lr_ratio
     grad_clip: float = 5.0  # max gradient norm
-    # Exponential moving average of the weights (Polyak averaging), e.g. 0.995: dev evaluation and
-    # the saved model use the average, which is less noisy than the last step's weights. 0 = off.
-    ema: float = 0.0
     precision: str = "auto"  # "auto": bf16 > fp16 on GPUs, bf16 on CPUs with native bf16, else
     # fp32; or "fp32", "bf16", "fp16"
     spec_augment: bool = True
@@ -104,9 +100,6 @@ class TrainConfig:
     # max_time_fraction (dslearn.features.SpecAugment)
     spec_augment_params: dict = field(default_factory=dict)
     speed_perturb: tuple[float, ...] = (0.9, 1.0, 1.1)  # one factor per batch; () = off
-    # Cut training audio to its speech plus this margin in seconds, where the manifest has word
-    # timings (SpeechDataset's trim_to_words): more epochs in the same time. None = whole files.
-    trim_silence: float | None = None
     eval_every: int = 200  # steps between dev evaluations and checkpoints
     eval_max_utterances: int | None = 400  # dev subset size (first N lines), None = all
     early_stop_patience: int = 0  # stop after this many evals without a better WER; 0 = never
@@ -318,10 +311,6 @@ class Trainer:
                 )
             self.spec_augment = SpecAugment(**cfg.spec_augment_params).to(self.device)
         self.model = build_model(self.model_cfg).to(self.device)
-        if not 0.0 <= cfg.ema < 1.0:
-            raise ValueError(f"ema must be in [0, 1) (a decay per step; 0 = off), got {cfg.ema}")
-        # The averaged model: what evaluation sees and checkpoints export as the model's weights.
-        self.ema_model = copy.deepcopy(self.model).requires_grad_(False) if cfg.ema else None
         self.ddp = None
         if self.world > 1:
             on_gpu = self.device.type == "cuda"
@@ -330,7 +319,7 @@ class Trainer:
         self.frame_shift *= time_stride(self.model_cfg)
         self.decoder = GreedyDecoder(self.alphabet, frame_shift=self.frame_shift)
 
-        self.train_set = SpeechDataset(cfg.train, self.alphabet, trim_to_words=cfg.trim_silence)
+        self.train_set = SpeechDataset(cfg.train, self.alphabet)
         self.valid_set = SpeechDataset(cfg.valid, self.alphabet) if cfg.valid else None
         self.keep = self._drop_untrainable(self.train_set)
         self.sampler = BucketingBatchSampler(
@@ -470,14 +459,12 @@ class Trainer:
             extra.update(optim_tensors)
             info["optimizer"] = optim_meta
             info["scaler"] = self.scaler.state_dict() if self.scaler.is_enabled() else None
-            if self.ema_model is not None:  # resuming needs the raw weights as well as the average
-                extra.update({f"train.{k}": v for k, v in self.model.state_dict().items()})
             extra["rng.trainer"] = self.gen.get_state()
             extra["rng.torch"] = torch.get_rng_state()
             if self.device.type == "cuda":
                 extra["rng.cuda"] = torch.cuda.get_rng_state(self.device)
         return ckpt_io.Checkpoint(
-            model_state=self.inference_model.state_dict(),
+            model_state=self.model.state_dict(),
             model_config=self.model_cfg.to_dict(),
             alphabet=self.alphabet.to_dict(),
             feature_config=self.feature_cfg.to_dict(),
@@ -513,8 +500,6 @@ class Trainer:
         if Alphabet.from_dict(ck.alphabet).to_dict() != self.alphabet.to_dict():
             raise ValueError(f"--init-from {path}: its alphabet differs from this run's")
         self.model.load_state_dict(ck.model_state)
-        if self.ema_model is not None:
-            self.ema_model.load_state_dict(ck.model_state)
         if ck.feature_state:  # the weights learned on features normalized with these statistics
             self.features.load_state_dict(ck.feature_state)
         if self.is_main:
@@ -533,16 +518,7 @@ class Trainer:
         ck = ckpt_io.load_checkpoint(path)
         if ModelConfig.from_dict(ck.model_config) != self.model_cfg:
             raise ValueError(f"{path}: model config differs from this run's; cannot resume")
-        raw = {k[len("train.") :]: v for k, v in ck.extra_tensors.items() if k.startswith("train.")}
-        if self.ema_model is not None:
-            if not raw:
-                raise ValueError(f"{path}: written without --ema, so it holds no average to resume")
-            self.ema_model.load_state_dict(ck.model_state)
-            self.model.load_state_dict(raw)
-        elif raw:
-            raise ValueError(f"{path}: written with --ema; resume with the same --ema")
-        else:
-            self.model.load_state_dict(ck.model_state)
+        self.model.load_state_dict(ck.model_state)
         if ck.feature_state:
             self.features.load_state_dict(ck.feature_state)
         info = ck.info
@@ -597,10 +573,7 @@ class Trainer:
             feats, frames = self.features(audio, lengths)
             if train and self.spec_augment is not None:
                 feats = self.spec_augment(feats, frames, generator=self.gen)
-        if train:
-            model = self.ddp if self.ddp is not None else self.model
-        else:
-            model = self.inference_model
+        model = self.ddp if (train and self.ddp is not None) else self.model
         dtype = {"bf16": torch.bfloat16, "fp16": torch.float16}.get(self.precision)
         with torch.autocast(self.device.type, dtype=dtype, enabled=dtype is not None):
             log_probs, out_lengths = model(feats, frames)
@@ -630,33 +603,11 @@ class Trainer:
                 f"step {self.step}: non-finite gradient norm; update skipped", stacklevel=2
             )
         self.scaler.update()
-        self._update_ema()
         loss_value = loss.detach()
         if self.world > 1:
             dist.all_reduce(loss_value)
             loss_value /= self.world
         return {"loss": float(loss_value), "grad_norm": float(grad_norm)}
-
-    @property
-    def inference_model(self) -> torch.nn.Module:
-        """The weights to evaluate and export: the moving average if there is one."""
-        return self.ema_model if self.ema_model is not None else self.model
-
-    @torch.no_grad()
-    def _update_ema(self) -> None:
-        """ema <- d * ema + (1 - d) * weights, after each optimizer step.
-
-        d ramps up as (1 + step) / (10 + step) until it reaches ``cfg.ema``, so the average does
-        not drag the random initial weights along for thousands of steps. Batch-norm statistics
-        are copied, not averaged: they describe the activations of the current weights.
-        """
-        if self.ema_model is None:
-            return
-        decay = min(self.cfg.ema, (1 + self.step) / (10 + self.step))
-        for avg, new in zip(self.ema_model.parameters(), self.model.parameters(), strict=True):
-            avg.lerp_(new, 1.0 - decay)
-        for avg, new in zip(self.ema_model.buffers(), self.model.buffers(), strict=True):
-            avg.copy_(new)
 
     # --- evaluation ----------------------------------------------------------------------------
 
@@ -666,7 +617,7 @@ class Trainer:
         dataset = dataset or self.valid_set
         if dataset is None:
             return {}
-        self.inference_model.eval()
+        self.model.eval()
         n = len(dataset) if max_utterances is None else min(len(dataset), max_utterances)
         order = sorted(range(n), key=lambda i: dataset.durations[i])  # little padding
         refs, hyps, losses = [], [], []

@@ -529,32 +529,3 @@ def test_sampler_rejects_bad_settings(durations):
 def test_module_constants_are_sane():
     # A fast talker (~20 chars/s) must pass, a wrong duration (50 chars/s) must not.
     assert 20 <= data.MAX_CHARS_PER_SECOND < 50
-
-
-def test_trim_to_words_cuts_the_silence_around_the_words(tmp_path):
-    sr = 16000
-    tone = 0.5 * np.sin(2 * np.pi * 440 * np.arange(sr) / sr)
-    wave = np.concatenate([np.zeros(sr // 2), tone, np.zeros(sr // 2)]).astype(np.float32)
-    sf.write(tmp_path / "a.wav", wave, sr)
-    timed = Utterance(
-        tmp_path / "a.wav",
-        2.0,
-        "hi there",
-        words=[
-            {"word": "hi", "start": 0.5, "end": 0.9},
-            {"word": "there", "start": 1.0, "end": 1.5},
-        ],
-    )
-    untimed = Utterance(tmp_path / "a.wav", 2.0, "hi there")
-    dataset = SpeechDataset([timed, untimed], trim_to_words=0.1)
-    assert dataset.durations == pytest.approx([1.2, 2.0])
-    audio = dataset[0].audio
-    assert audio.numel() == round(1.2 * sr)
-    expected = torch.from_numpy(wave[round(0.4 * sr) : round(1.6 * sr)])
-    assert torch.allclose(audio, expected, atol=1e-4)  # 16-bit WAV
-    assert dataset[1].audio.numel() == 2 * sr  # no word timings: the whole file
-    # A margin wider than the silence stops at the file's edges; no margin keeps whole files.
-    assert SpeechDataset([timed], trim_to_words=1.0).durations == [2.0]
-    assert SpeechDataset([timed]).durations == [2.0]
-    with pytest.raises(ValueError, match="trim_to_words must be a margin >= 0 seconds, got -0.1"):
-        SpeechDataset([timed], trim_to_words=-0.1)

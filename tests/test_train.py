@@ -449,34 +449,3 @@ def test_global_cmvn_is_fitted_on_training_audio_saved_and_used_by_inference(cor
     assert torch.equal(tuned.features.cmvn.mean, cmvn.mean)
     with pytest.raises(ValueError, match="normalize='global' but no CMVN statistics"):
         Recognizer(asr.model, asr.model_config, asr.alphabet, asr.feature_config)
-
-
-def test_ema_averages_the_weights_and_checkpoints_export_the_average(corpus, tmp_path):
-    out = tmp_path / "run"
-    trainer = Trainer(_quick_cfg(corpus, out, max_steps=2, ema=0.9))
-    batch = next(iter(trainer.loader()))
-    before = {k: v.clone() for k, v in trainer.ema_model.state_dict().items()}
-    trainer.train_step(batch)
-    decay = min(0.9, (1 + trainer.step) / (10 + trainer.step))  # step 0: the ramp, 0.1
-    raw, avg = trainer.model.state_dict(), trainer.ema_model.state_dict()
-    for name, p in trainer.model.named_parameters():
-        assert torch.allclose(avg[name], decay * before[name] + (1 - decay) * p, atol=1e-6)
-        assert not torch.equal(avg[name], raw[name])
-    for name, b in trainer.model.named_buffers():  # batch-norm statistics: copied
-        assert torch.equal(avg[name], b)
-
-    trainer.fit()
-    saved = load_checkpoint(out / "last.safetensors")
-    assert _same_weights(saved.model_state, trainer.ema_model.state_dict())
-    kept_raw = {k[len("train.") :]: v for k, v in saved.extra_tensors.items() if k[:6] == "train."}
-    assert _same_weights(kept_raw, trainer.model.state_dict())
-    # Inference and dev evaluation see the average.
-    assert _same_weights(load_model(out).model.state_dict(), trainer.ema_model.state_dict())
-
-    resumed = Trainer(_quick_cfg(corpus, out, max_steps=3, ema=0.9, resume=True))
-    assert _same_weights(resumed.model.state_dict(), trainer.model.state_dict())
-    assert _same_weights(resumed.ema_model.state_dict(), trainer.ema_model.state_dict())
-    with pytest.raises(ValueError, match="written with --ema"):
-        Trainer(_quick_cfg(corpus, out, max_steps=3, resume=True))
-    with pytest.raises(ValueError, match="ema must be in"):
-        Trainer(_quick_cfg(corpus, tmp_path / "bad", ema=1.0))
