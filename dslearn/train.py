@@ -478,6 +478,13 @@ class Trainer:
             return None
         return ckpt_io.save_checkpoint(self.out / name, self._checkpoint(with_training_state))
 
+    def _load_weights(self, ck: ckpt_io.Checkpoint) -> None:
+        """A checkpoint's weights, and the feature statistics (global CMVN) they were trained on:
+        the two only make sense together."""
+        self.model.load_state_dict(ck.model_state)
+        if ck.feature_state:
+            self.features.load_state_dict(ck.feature_state)
+
     def _init_weights(self, source: str) -> None:
         """Load a checkpoint's weights (not its optimizer or step) into this run's model."""
         path = init_source(source)
@@ -499,9 +506,7 @@ class Trainer:
             )
         if Alphabet.from_dict(ck.alphabet).to_dict() != self.alphabet.to_dict():
             raise ValueError(f"--init-from {path}: its alphabet differs from this run's")
-        self.model.load_state_dict(ck.model_state)
-        if ck.feature_state:  # the weights learned on features normalized with these statistics
-            self.features.load_state_dict(ck.feature_state)
+        self._load_weights(ck)
         if self.is_main:
             print(f"initialized from {path} (fresh optimizer and schedule)")
 
@@ -518,9 +523,7 @@ class Trainer:
         ck = ckpt_io.load_checkpoint(path)
         if ModelConfig.from_dict(ck.model_config) != self.model_cfg:
             raise ValueError(f"{path}: model config differs from this run's; cannot resume")
-        self.model.load_state_dict(ck.model_state)
-        if ck.feature_state:
-            self.features.load_state_dict(ck.feature_state)
+        self._load_weights(ck)
         info = ck.info
         self.optimizer.load_state_dict(
             ckpt_io.optimizer_from_tensors(ck.extra_tensors, info["optimizer"])
