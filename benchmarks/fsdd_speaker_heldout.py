@@ -34,7 +34,7 @@ from dslearn.corpora import prepare, speaker_manifests
 from dslearn.data import read_manifest, write_manifest
 from dslearn.inference import evaluate, load_model
 from dslearn.lm import build_arpa
-from dslearn.train import RECIPES, Trainer, init_source, recipe_config
+from dslearn.train import RECIPES, TrainConfig, Trainer, init_source, recipe_config
 
 
 def fold_manifests(manifests: Path, held_out: str, folder: Path) -> tuple[Path, Path, Path]:
@@ -87,7 +87,12 @@ def run_fold(args: argparse.Namespace, manifests: Path, speaker: str) -> dict:
         progress=False,
         tensorboard=False,
     )
-    cfg = recipe_config(preset, **fields)
+    if args.init_from or args.model:
+        # fields already hold --preset's recipe; the model preset's own recipe (tiny's global
+        # CMVN, say) must not slip in on top.
+        cfg = TrainConfig(preset=preset, **fields)
+    else:
+        cfg = recipe_config(preset, **fields)
     start = time.perf_counter()
     trainer = Trainer(cfg)
     trainer.fit()

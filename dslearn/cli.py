@@ -69,7 +69,7 @@ def _run_demo(args: argparse.Namespace) -> int:
 
     from dslearn import audio, data, features, synth
     from dslearn.inference import evaluate, load_model, pretrained_lm_path, pretrained_path
-    from dslearn.train import TrainConfig, Trainer
+    from dslearn.train import Trainer, recipe_config
 
     print(f"[1/5] Generating {args.hours:g} h of synthetic speech in {args.out}", flush=True)
     summary = synth.generate_corpus(args.out, hours=args.hours, seed=args.seed, overwrite=True)
@@ -87,16 +87,13 @@ def _run_demo(args: argparse.Namespace) -> int:
 
     print(f"\n[3/5] Training the tiny DeepSpeech 2 for {args.minutes:g} min in {args.run}")
     shutil.rmtree(args.run, ignore_errors=True)
-    cfg = TrainConfig(
+    cfg = recipe_config(
+        "tiny",  # the 2-core CPU recipe of docs/benchmarks.md's 15-minute runs ...
         train=str(args.out / "train.jsonl"),
         valid=str(args.out / "dev.jsonl"),
         out=str(args.run),
-        preset="tiny",
         max_minutes=args.minutes,
-        # Small batches and a high LR: the most updates a few minutes allow (the recipe of
-        # docs/benchmarks.md's 15-minute runs, halved batch).
-        batch_seconds=50,
-        lr=3e-3,
+        batch_seconds=50,  # ... with half its batch: more updates in the demo's few minutes
         eval_every=100,
         seed=args.seed,
     )
@@ -159,8 +156,9 @@ def _add_train(sub: argparse._SubParsersAction) -> None:
         help="train a model on manifests",
         description="Train a DeepSpeech model with CTC. Runs unchanged on CPU, one GPU, or under "
         "torchrun on many GPUs (see the header of dslearn/train.py). A recipe preset "
-        f"({', '.join(RECIPES)}) also sets batch size, schedule and budget for its corpus; "
-        "options given here override it.",
+        f"({', '.join(RECIPES)}) also sets batch size, learning rate, schedule or features for "
+        "its corpus or machine (dslearn.train.RECIPES); the defaults shown below hold where no "
+        "recipe sets a value, and options given here override both.",
         argument_default=argparse.SUPPRESS,  # unset options fall back to the recipe, then defaults
     )
     defaults = TrainConfig(train="", out="")

@@ -319,7 +319,10 @@ def test_recipe_presets_fill_unset_options_and_cli_wins():
         base = ["train", "--train", "t.jsonl", "--out", "run"]
         return train_config(build_parser().parse_args(base + list(extra)))
 
-    assert cfg() == TrainConfig(train="t.jsonl", out="run")  # no recipe: plain defaults
+    # The default preset, tiny, takes its CPU recipe; a preset without a recipe, the defaults.
+    assert cfg() == recipe_config("tiny", train="t.jsonl", out="run")
+    assert cfg().batch_seconds == 100.0 and cfg().features == {"normalize": "global"}
+    assert cfg("--preset", "small") == TrainConfig(train="t.jsonl", out="run", preset="small")
     fsdd = cfg("--preset", "fsdd", "--lr", "0.01", "--set", "features.n_mels=40")
     assert fsdd.preset == "fsdd" and fsdd.lr == 0.01  # given on the command line
     assert fsdd.batch_seconds == RECIPES["fsdd"]["batch_seconds"]  # from the recipe
