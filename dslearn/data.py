@@ -233,17 +233,22 @@ def write_manifest(path: PathLike, utterances: Sequence[Utterance]) -> Path:
 
     Audio files inside the manifest's folder are written with paths relative to it, others with
     absolute paths. Unknown fields in ``Utterance.extra`` are kept. The file is written to a
-    temporary name first and renamed, so a crash never leaves half a manifest behind.
+    temporary name first and renamed, so a crash never leaves half a manifest behind. The
+    temporary name is the process's own: processes writing the same manifest at once (every rank
+    of a DDP job, say) each rename a whole file into place, and the last one wins.
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     base = _absolute(path).parent
-    tmp = path.with_name(path.name + ".tmp")
-    with open(tmp, "w", encoding="utf-8") as f:
-        for utt in utterances:
-            # ensure_ascii=False keeps "café" readable in the file instead of "caf\u00e9".
-            f.write(json.dumps(utt.to_dict(relative_to=base), ensure_ascii=False) + "\n")
-    os.replace(tmp, path)
+    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
+    try:
+        with open(tmp, "w", encoding="utf-8") as f:
+            for utt in utterances:
+                # ensure_ascii=False keeps "café" readable in the file instead of "caf\u00e9".
+                f.write(json.dumps(utt.to_dict(relative_to=base), ensure_ascii=False) + "\n")
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
     return path
 
 

@@ -95,6 +95,29 @@ def test_write_read_round_trip_keeps_every_field(tmp_path):
     assert [json.loads(x) for x in again.read_text().splitlines()][1:] == raw[1:]
 
 
+def _write_many(path: Path, times: int) -> None:
+    utts = [Utterance(Path(f"/clips/{i}.wav"), 1.0, "hello") for i in range(200)]
+    for _ in range(times):
+        write_manifest(path, utts)
+
+
+def test_processes_writing_one_manifest_at_once_do_not_collide(tmp_path):
+    """Every DDP rank may write the same manifest; a shared temporary name made one rank's
+    rename fail once the other had moved the file away (seen in the DDP test)."""
+    import multiprocessing
+
+    path = tmp_path / "shared.jsonl"
+    context = multiprocessing.get_context("fork")
+    writers = [context.Process(target=_write_many, args=(path, 40)) for _ in range(2)]
+    for w in writers:
+        w.start()
+    for w in writers:
+        w.join(timeout=60)
+    assert [w.exitcode for w in writers] == [0, 0]
+    assert len(read_manifest(path)) == 200
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["shared.jsonl"]  # no temporary left
+
+
 @needs_fsdd
 def test_relative_paths_resolve_against_the_manifest_folder_not_the_cwd(tmp_path, monkeypatch):
     corpus = tmp_path / "corpus"
