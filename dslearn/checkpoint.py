@@ -20,6 +20,8 @@ import torch
 from safetensors import SafetensorError
 from safetensors.torch import load_file, safe_open, save_file
 
+from dslearn.files import atomic_path
+
 FORMAT = "dslearn-checkpoint-1"  # bumped when the header's meaning changes
 BEST, LAST = "best.safetensors", "last.safetensors"  # names inside a run directory
 
@@ -56,14 +58,10 @@ def save_checkpoint(path: str | os.PathLike, ckpt: Checkpoint) -> Path:
         "feature_config": ckpt.feature_config,
         "info": ckpt.info,
     }
-    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
-    try:
+    with atomic_path(path) as tmp:
         save_file(tensors, str(tmp), metadata={"dslearn": json.dumps(header)})
         with open(tmp, "rb+") as f:
             os.fsync(f.fileno())
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
     return path
 
 

@@ -54,6 +54,7 @@ from tqdm.auto import tqdm
 from dslearn import audio as audio_io
 from dslearn.audio import AudioError, PathLike
 from dslearn.data import Utterance, write_manifest
+from dslearn.files import atomic_path
 from dslearn.text import Alphabet, normalize
 
 
@@ -461,11 +462,10 @@ def librispeech_lm(
                  progress=progress)  # fmt: skip
     target = Path(out) / f"librispeech-{name}.arpa"
     target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = target.with_name(target.name + ".tmp")
-    with gzip.open(archive, "rt", encoding="utf-8") as src, open(tmp, "w", encoding="utf-8") as dst:
-        for line in src:
-            dst.write(line.lower() if not line.startswith("\\") else line)
-    tmp.replace(target)
+    with atomic_path(target) as tmp, open(tmp, "w", encoding="utf-8") as dst:
+        with gzip.open(archive, "rt", encoding="utf-8") as src:
+            for line in src:
+                dst.write(line.lower() if not line.startswith("\\") else line)
     return target
 
 

@@ -37,6 +37,7 @@ from torch.utils.data import DataLoader, Dataset, Sampler
 
 from dslearn import audio as audio_io
 from dslearn.audio import SAMPLE_RATE, AudioError, PathLike
+from dslearn.files import atomic_path
 from dslearn.text import Alphabet, normalize
 
 # --- limits used by validate_manifest ----------------------------------------------------------
@@ -233,22 +234,16 @@ def write_manifest(path: PathLike, utterances: Sequence[Utterance]) -> Path:
 
     Audio files inside the manifest's folder are written with paths relative to it, others with
     absolute paths. Unknown fields in ``Utterance.extra`` are kept. The file is written to a
-    temporary name first and renamed, so a crash never leaves half a manifest behind. The
-    temporary name is the process's own: processes writing the same manifest at once (every rank
-    of a DDP job, say) each rename a whole file into place, and the last one wins.
+    temporary name first and renamed (``dslearn.files.atomic_path``), so a crash never leaves half
+    a manifest behind, and processes writing the same manifest at once do not collide.
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     base = _absolute(path).parent
-    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
-    try:
-        with open(tmp, "w", encoding="utf-8") as f:
-            for utt in utterances:
-                # ensure_ascii=False keeps "café" readable in the file instead of "caf\u00e9".
-                f.write(json.dumps(utt.to_dict(relative_to=base), ensure_ascii=False) + "\n")
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
+    with atomic_path(path) as tmp, open(tmp, "w", encoding="utf-8") as f:
+        for utt in utterances:
+            # ensure_ascii=False keeps "café" readable in the file instead of "caf\u00e9".
+            f.write(json.dumps(utt.to_dict(relative_to=base), ensure_ascii=False) + "\n")
     return path
 
 

@@ -59,6 +59,8 @@ from pathlib import Path
 
 from tqdm.auto import tqdm
 
+from dslearn.files import atomic_path
+
 BOS, EOS, UNK = "<s>", "</s>", "<unk>"
 SPECIAL = (BOS, EOS, UNK)
 MIN_ORDER, MAX_ORDER = 2, 5
@@ -340,9 +342,8 @@ class NGramLM:
             by_order[len(gram)].append(gram)
         # Written under a temporary name and renamed, so an interrupted write never leaves a
         # truncated file that looks like a finished one.
-        tmp = path.with_name(path.name + ".tmp")
         opener = gzip.open if path.suffix == ".gz" else open
-        with opener(tmp, "wt", encoding="utf-8") as f:
+        with atomic_path(path) as tmp, opener(tmp, "wt", encoding="utf-8") as f:
             f.write("\\data\\\n")
             for n in range(1, self.order + 1):
                 f.write(f"ngram {n}={len(by_order[n])}\n")
@@ -355,7 +356,6 @@ class NGramLM:
                         line += f"\t{backoff:.6f}"
                     f.write(line + "\n")
             f.write("\n\\end\\\n")
-        os.replace(tmp, path)
 
     @classmethod
     def from_arpa(cls, path: PathLike) -> NGramLM:

@@ -52,6 +52,7 @@ from dslearn.ctc import ctc_loss
 from dslearn.data import BucketingBatchSampler, SpeechDataset, collate
 from dslearn.decoding import GreedyDecoder
 from dslearn.features import FeatureConfig, SpecAugment, build_features
+from dslearn.files import atomic_path
 from dslearn.metrics import corpus_errors
 from dslearn.model import ModelConfig, build_model, check_ctc_lengths, preset, time_stride
 from dslearn.text import Alphabet
@@ -881,6 +882,5 @@ def _truncate_metrics(path: Path, step: int) -> None:
     if not path.exists():
         return
     kept = [line for line in path.read_text().splitlines() if json.loads(line)["step"] <= step]
-    tmp = path.with_suffix(".tmp")
-    tmp.write_text("".join(line + "\n" for line in kept))
-    os.replace(tmp, path)
+    with atomic_path(path) as tmp:
+        tmp.write_text("".join(line + "\n" for line in kept))

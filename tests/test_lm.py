@@ -336,4 +336,5 @@ def test_build_arpa_writes_what_it_returns(tmp_path):
         lm = build_arpa(text, tmp_path / "out" / "lm.arpa", order=2, progress=False)
     again = NGramLM.from_arpa(tmp_path / "out" / "lm.arpa")
     assert again.counts == lm.counts and lm.order == 2
-    assert not list((tmp_path / "out").glob("*.tmp"))  # written under a temporary name, renamed
+    # written under a temporary name, then renamed: nothing else is left in the folder
+    assert [p.name for p in (tmp_path / "out").iterdir()] == ["lm.arpa"]
