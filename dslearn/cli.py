@@ -173,7 +173,11 @@ def _add_train(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--out", required=True, help="run directory (checkpoints, metrics.jsonl)")
     p.add_argument("--preset", help="model preset or recipe (dslearn model --list; default tiny)")
     option("max_steps", int, "stop after N optimizer steps")
-    option("max_minutes", float, "stop after X minutes of training")
+    option(
+        "max_minutes",
+        float,
+        "stop after X minutes of training (without --max-steps the LR decays over the minutes)",
+    )
     option("max_epochs", int)
     p.add_argument("--device", help="auto | cpu | cuda | cuda:N | mps (default auto)")
     p.add_argument("--resume", action="store_true", help="continue from RUN_DIR/last.safetensors")

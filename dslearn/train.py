@@ -91,7 +91,7 @@ class TrainConfig:
     warmup_steps: int = 100  # linear warm-up from 0 to lr
     schedule: str = "cosine"  # after warm-up: "cosine" | "onecycle" | "constant"
     schedule_steps: int | None = None  # decay horizon (default: max_steps; with only max_minutes,
-    # estimated from the speed of the warm-up steps; else 10k)
+    # the decay runs over the time budget instead, ending when it does; else 10k steps)
     min_lr_ratio: float = 0.05  # cosine decays to lr * min_lr_ratio
     grad_clip: float = 5.0  # max gradient norm
     precision: str = "auto"  # "auto": bf16 > fp16 on GPUs, bf16 on CPUs with native bf16, else
@@ -215,15 +215,21 @@ def cpu_has_native_bf16() -> bool:
     return any(getattr(torch.cpu, name, lambda: False)() for name in checks)
 
 
-def lr_at(step: int, cfg: TrainConfig, horizon: int | None = None) -> float:
+def lr_at(
+    step: int, cfg: TrainConfig, horizon: int | None = None, progress: float | None = None
+) -> float:
     """Learning rate at optimizer step ``step`` (0-based); a pure function, so resume is exact.
 
-    ``horizon`` (steps) is where the decay ends; by default ``schedule_steps`` or ``max_steps``.
+    After the warm-up, the decay is ``progress`` (0 to 1) of the way to its end when that is
+    given (the trainer passes the share of a ``max_minutes`` budget spent since the warm-up);
+    otherwise it ends at step ``horizon``, by default ``schedule_steps`` or ``max_steps``.
     """
     if step < cfg.warmup_steps:
         return cfg.lr * (step + 1) / cfg.warmup_steps
-    horizon = horizon or cfg.schedule_steps or cfg.max_steps or 10_000
-    progress = min(1.0, (step - cfg.warmup_steps) / max(1, horizon - cfg.warmup_steps))
+    if progress is None:
+        horizon = horizon or cfg.schedule_steps or cfg.max_steps or 10_000
+        progress = (step - cfg.warmup_steps) / max(1, horizon - cfg.warmup_steps)
+    progress = min(1.0, max(0.0, progress))
     if cfg.schedule == "constant":
         return cfg.lr
     if cfg.schedule == "cosine":
@@ -351,7 +357,10 @@ class Trainer:
         self.best = {"wer": math.inf, "cer": math.inf}
         self.evals_since_best = 0
         self.train_seconds = 0.0  # wall time spent training, carried across resumes
-        self.horizon = cfg.schedule_steps or cfg.max_steps  # None: fixed after the warm-up
+        self.clock = 0.0  # train_seconds as all ranks agree on it (the slowest rank's)
+        self.horizon = cfg.schedule_steps or cfg.max_steps  # None: see _lr
+        self.decay_start_seconds: float | None = None  # clock at the end of the warm-up
+        self.last_lr = 0.0
         self._stop_signal = None
         self.flops_per_audio_second = model_flops_per_second(self.model_cfg)
         has_run = (self.out / ckpt_io.LAST).exists()
@@ -457,6 +466,7 @@ class Trainer:
             "evals_since_best": self.evals_since_best,
             "train_seconds": self.train_seconds,
             "horizon": self.horizon,
+            "decay_start_seconds": self.decay_start_seconds,
             "train_config": self.cfg.to_dict(),
             "torch": torch.__version__,
         }
@@ -544,8 +554,9 @@ class Trainer:
         self.step, self.epoch = info["step"], info["epoch"]
         self.batch_in_epoch = info["batch_in_epoch"]
         self.best, self.evals_since_best = info["best"], info["evals_since_best"]
-        self.train_seconds = info["train_seconds"]
+        self.train_seconds = self.clock = info["train_seconds"]
         self.horizon = info.get("horizon", self.horizon)
+        self.decay_start_seconds = info.get("decay_start_seconds")
         if self.is_main:
             _truncate_metrics(self.out / "metrics.jsonl", self.step)
             print(f"resumed from {path} at step {self.step} (epoch {self.epoch})")
@@ -599,8 +610,9 @@ class Trainer:
     def train_step(self, batch) -> dict:
         """One optimizer step on a ``Batch``; returns its loss and gradient norm."""
         self.model.train()
+        self.last_lr = self._lr()
         for group in self.optimizer.param_groups:
-            group["lr"] = lr_at(self.step, self.cfg, self.horizon)
+            group["lr"] = self.last_lr
         loss, _, _ = self._forward_loss(batch, train=True)
         self.optimizer.zero_grad(set_to_none=True)
         self.scaler.scale(loss).backward()
@@ -656,11 +668,35 @@ class Trainer:
         return None
 
     def _budget_flag(self) -> bool:
-        """Whether to stop, agreed by all ranks (their clocks differ; their steps must not)."""
-        stop = torch.tensor(float(self._out_of_budget() is not None))
+        """Whether to stop, agreed by all ranks (their clocks differ; their steps must not).
+
+        Also agrees on the clock that a time-budget schedule follows: the slowest rank's.
+        Collectives take tensors on the training device: NCCL has no CPU tensors.
+        """
+        stop, self.clock = float(self._out_of_budget() is not None), self.train_seconds
         if self.world > 1:
-            dist.all_reduce(stop, op=dist.ReduceOp.MAX)
-        return bool(stop.item())
+            flags = torch.tensor([stop, self.clock], dtype=torch.float64, device=self.device)
+            dist.all_reduce(flags, op=dist.ReduceOp.MAX)
+            stop, self.clock = flags.tolist()
+        return bool(stop)
+
+    def _lr(self) -> float:
+        """The learning rate of the next step.
+
+        With a step horizon (``schedule_steps`` or ``max_steps``) it depends on the step alone.
+        With only ``max_minutes``, the decay after the warm-up follows the clock and ends with the
+        budget: steps cost different times (SortaGrad's first epoch goes from the shortest
+        utterances to the longest, the machine may slow down), so a horizon in steps guessed
+        from the warm-up's speed ended the decay anywhere from early to far too late.
+        """
+        cfg = self.cfg
+        if self.horizon is not None or cfg.max_minutes is None or self.step < cfg.warmup_steps:
+            return lr_at(self.step, cfg, self.horizon)
+        if self.decay_start_seconds is None:
+            self.decay_start_seconds = self.clock
+        left = 60 * cfg.max_minutes - self.decay_start_seconds
+        progress = (self.clock - self.decay_start_seconds) / left if left > 0 else 1.0
+        return lr_at(self.step, cfg, progress=progress)
 
     def fit(self) -> dict:
         """Train until a budget runs out; returns the final dev metrics and where things are."""
@@ -693,13 +729,12 @@ class Trainer:
                     self.train_seconds += elapsed
                     self.step += 1
                     self.batch_in_epoch += 1
-                    self._fix_horizon()
                     window.add(batch, elapsed)
                     bar.update(1)
                     bar.set_postfix(loss=f"{stats['loss']:.3f}", refresh=False)
                     if self.step % cfg.log_every == 0:
-                        lr = lr_at(self.step - 1, cfg, self.horizon)
-                        record = {"step": self.step, "epoch": self.epoch, **stats, "lr": lr}
+                        record = {"step": self.step, "epoch": self.epoch, **stats}
+                        record["lr"] = self.last_lr
                         record.update(window.rates(self))
                         self._log(record, metrics_file, writer, "train")
                         window = _ThroughputWindow()
@@ -744,29 +779,6 @@ class Trainer:
             )
         return summary
 
-    def _fix_horizon(self) -> None:
-        """With only a time budget, size the LR decay to the steps that fit in it.
-
-        Measured once, at the end of the warm-up, then stored in checkpoints: a resumed run keeps
-        the same schedule however fast its machine is.
-        """
-        cfg = self.cfg
-        if self.horizon is not None or cfg.max_minutes is None:
-            return
-        if self.step < max(cfg.warmup_steps, 20):
-            return
-        seconds_per_step = self.train_seconds / self.step
-        remaining = 60 * cfg.max_minutes - self.train_seconds
-        estimate = torch.tensor(float(self.step + remaining / seconds_per_step))
-        if self.world > 1:
-            dist.broadcast(estimate, src=0)  # all ranks must follow one schedule
-        self.horizon = int(estimate.item())
-        if self.is_main and cfg.progress:
-            tqdm.write(
-                f"step {self.step}: {seconds_per_step:.2f} s/step, so the learning rate "
-                f"decays over about {self.horizon} steps to fit --max-minutes"
-            )
-
     def _eval_and_checkpoint(self, metrics_file, writer, bar) -> None:
         result = {}
         if self.is_main and self.valid_set is not None:
@@ -791,7 +803,7 @@ class Trainer:
         self.save(ckpt_io.LAST)
         if self.world > 1:
             # Everyone learns rank 0's early-stopping decision, and nobody races its file writes.
-            flag = torch.tensor(float(self.evals_since_best))
+            flag = torch.tensor(float(self.evals_since_best), device=self.device)
             dist.broadcast(flag, src=0)
             self.evals_since_best = int(flag.item())
             dist.barrier()

@@ -224,6 +224,66 @@ def test_learning_rate_schedule():
     assert lr_at(60, cfg) == pytest.approx(0.55)  # half way down the cosine
     assert lr_at(110, cfg) == pytest.approx(0.1)
     assert lr_at(500, cfg) == pytest.approx(0.1)
+    assert lr_at(60, cfg, progress=0.5) == pytest.approx(0.55)  # progress overrides the steps
+    assert lr_at(60, cfg, progress=2.0) == pytest.approx(0.1)
+
+
+def test_a_time_budget_decays_the_learning_rate_over_its_minutes_not_a_step_guess(corpus, tmp_path):
+    cfg = TrainConfig(
+        train=str(corpus / "train.jsonl"),
+        out=str(tmp_path),
+        max_minutes=10,
+        lr=1.0,
+        warmup_steps=5,
+        min_lr_ratio=0.1,
+        progress=False,
+    )
+    trainer = Trainer(cfg)
+    trainer.step, trainer.clock = 2, 30.0
+    assert trainer._lr() == pytest.approx(lr_at(2, cfg))  # warming up: by steps
+    trainer.step, trainer.clock = 5, 60.0  # the warm-up ended after a minute
+    assert trainer._lr() == pytest.approx(1.0)
+    # Half of the remaining 9 minutes gone: half way down the cosine, whatever the step count
+    # (SortaGrad's cheap first steps made step-count guesses end the decay far too late).
+    for step in (6, 50, 5000):
+        trainer.step, trainer.clock = step, 60.0 + 270.0
+        assert trainer._lr() == pytest.approx(0.55)
+    trainer.clock = 600.0
+    assert trainer._lr() == pytest.approx(0.1)
+    # The decay's start travels with the checkpoint, so a resumed run keeps the same clock.
+    assert trainer._checkpoint(with_training_state=True).info["decay_start_seconds"] == 60.0
+
+
+def test_a_time_budget_run_ends_its_decay_when_the_budget_ends(corpus, tmp_path, monkeypatch):
+    class SlowerEachStep:  # a fake clock: step k takes 0.04 k s, as SortaGrad's first epoch grows
+        calls, now = 0, 0.0
+
+        def perf_counter(self):
+            self.calls += 1
+            self.now += 0.02 * self.calls
+            return self.now
+
+    monkeypatch.setattr(train, "time", SlowerEachStep())
+    cfg = TrainConfig(
+        train=str(corpus / "train.jsonl"),
+        out=str(tmp_path),
+        preset="tiny",
+        max_minutes=0.5,
+        batch_seconds=10,
+        lr=1e-3,
+        warmup_steps=2,
+        min_lr_ratio=0.05,
+        log_every=1,
+        tensorboard=False,
+        progress=False,
+    )
+    Trainer(cfg).fit()
+    lrs = [r["lr"] for step, r in sorted(_read_metrics(tmp_path).items()) if step > 2]
+    assert len(lrs) > 30 and lrs == sorted(lrs, reverse=True)
+    assert lrs[0] > 0.99e-3  # the top of the cosine just after the warm-up
+    # The last step started about one step's time before the end: near the floor (5e-5). A
+    # horizon in steps guessed from the first 20 (cheaper) steps left it at about 5e-4.
+    assert lrs[-1] < 1e-4, lrs
 
 
 @pytest.mark.parametrize("rnn_type", ["rnn", "gru", "lstm"])
