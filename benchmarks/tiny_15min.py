@@ -82,7 +82,7 @@ def main(argv: list[str] | None = None) -> int:
     trainer.fit()
 
     records = [json.loads(line) for line in (args.out / "metrics.jsonl").read_text().splitlines()]
-    speeds = [r["audio_sec_per_sec"] for r in records if r["split"] == "train"]
+    speed = statistics.mean(r["audio_sec_per_sec"] for r in records if r["split"] == "train")
     asr = load_model(args.out)
     scores = {
         split: evaluate(asr, args.corpus / f"{split}.jsonl", progress=False)[0] for split in SPLITS
@@ -94,7 +94,7 @@ def main(argv: list[str] | None = None) -> int:
     print("| steps | audio-s/s | dev CER | test CER / WER | unseen voices CER / WER |")
     print("|---|---|---|---|---|")
     print(
-        f"| {trainer.step:,} | {statistics.mean(speeds):.0f} | {scores['dev']['cer']:.3f} | "
+        f"| {trainer.step:,} | {speed:.0f} | {scores['dev']['cer']:.3f} | "
         f"{pair('test')} | {pair('test-unseen-voices')} |"
     )
     met = scores["test"]["cer"] <= TARGET_CER
@@ -107,7 +107,7 @@ def main(argv: list[str] | None = None) -> int:
             json.dumps(
                 {
                     "steps": trainer.step,
-                    "audio_sec_per_sec": statistics.mean(speeds),
+                    "audio_sec_per_sec": speed,
                     "minutes": args.minutes,
                     "config": cfg.to_dict(),
                     **scores,

@@ -733,8 +733,12 @@ class Trainer:
                     bar.update(1)
                     bar.set_postfix(loss=f"{stats['loss']:.3f}", refresh=False)
                     if self.step % cfg.log_every == 0:
-                        record = {"step": self.step, "epoch": self.epoch, **stats}
-                        record["lr"] = self.last_lr
+                        record = {
+                            "step": self.step,
+                            "epoch": self.epoch,
+                            **stats,
+                            "lr": self.last_lr,
+                        }
                         record.update(window.rates(self))
                         self._log(record, metrics_file, writer, "train")
                         window = _ThroughputWindow()
