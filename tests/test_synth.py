@@ -384,3 +384,67 @@ def test_describe_corpus_names_every_split(corpus):
         assert re.search(rf"{re.escape(split)}\s+{n}\s", text), text
     assert "never occur in train/dev/test" in text
     assert read_manifest(out / "test.jsonl")[0]["text"] in text
+
+
+# --- espeak-ng crashes ----------------------------------------------------------------------------
+
+# espeak-ng 1.52 dies with a segmentation fault on this one (found by `dslearn synth --hours 30
+# --seed 3`): the "rob" variant, low pitch, wide pitch range, the word "immediately".
+CRASHER = dict(text="they will install the activity immediately", voice="en-gb-x-rp+rob",
+               rate=207, pitch=34, pitch_range=85, volume=85)  # fmt: skip
+
+
+def _task(split: str, n: int, text: str, voice: str = "en-us+m3", **params) -> dict:
+    params = {"rate": 170, "pitch": 50, "pitch_range": 50, "volume": 90, **params}
+    path = f"audio/{split}/{split}-{n:06d}.wav"
+    return {"split": split, "path": path, "text": text, "voice": voice, **params,
+            "pad": [0.1, 0.1], "noise_snr_db": None, "noise_color": "white",
+            "reverb_rt60": None, "reverb_drr_db": 0.0, "seed": n}  # fmt: skip
+
+
+def _espeak_ng_crashes_on(params: dict) -> bool:
+    import subprocess
+    import sys
+
+    code = f"from dslearn import synth; synth.synthesize(**{params!r})"
+    return subprocess.run([sys.executable, "-c", code], capture_output=True).returncode != 0
+
+
+def test_an_utterance_that_crashes_espeak_ng_is_left_out_and_named(tmp_path, monkeypatch):
+    if not _espeak_ng_crashes_on(CRASHER):
+        pytest.skip(f"espeak-ng {synth.espeak_version()} does not crash on {CRASHER}")
+    tasks = [
+        _task("train", 0, "set a timer for ten minutes"),
+        _task("train", 1, **CRASHER),
+        _task("train", 2, "call olivia at seven"),
+        _task("dev", 0, "what is the weather"),
+        _task("test", 0, "play some music"),
+        _task("test-unseen-voices", 0, "turn off the lights", voice="en-us+f2"),
+    ]
+    lines = [t["text"] for t in tasks if t["split"] == "train"]
+    monkeypatch.setattr(synth, "_plan", lambda config: (tasks, lines))
+    corpora = {}
+    for workers in (1, 2):  # shards of 2: the crash is in the first, spoken alongside others
+        out = tmp_path / f"w{workers}"
+        with pytest.warns(UserWarning, match=r"crashed on 1 of 6 .*train-000001\.wav"):
+            summary = synth.generate_corpus(
+                out, workers=workers, utterances_per_process=2, progress=False
+            )
+        train = read_manifest(out / "train.jsonl")
+        assert [r["text"] for r in train] == [tasks[0]["text"], tasks[2]["text"]]
+        assert not (out / tasks[1]["path"]).exists()
+        assert summary["utterances"] == 5 and summary["splits"]["train"]["utterances"] == 2
+        (crash,) = json.loads((out / "corpus.json").read_text())["summary"]["crashed"]
+        assert crash["path"] == tasks[1]["path"] and crash["exit_code"] != 0
+        assert "left out: 1" in synth.describe_corpus(out, summary)
+        corpora[workers] = all_files(out)
+    assert corpora[1] == corpora[2]  # the recovery does not depend on the number of workers
+
+
+def test_an_error_in_a_worker_stops_the_corpus_with_its_message(tmp_path, monkeypatch):
+    tasks = [_task("train", 0, "set a timer"), _task("train", 1, "call bob", voice="en-us+nobody")]
+    monkeypatch.setattr(synth, "_plan", lambda config: (tasks, ["set a timer", "call bob"]))
+    with pytest.raises(ValueError, match="nobody") as raised:
+        synth.generate_corpus(tmp_path / "c", workers=2, utterances_per_process=1, progress=False)
+    assert "shard 1" in str(raised.value.__cause__)
+    assert not (tmp_path / "c" / "corpus.json").exists()  # no corpus that looks finished
