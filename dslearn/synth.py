@@ -1152,7 +1152,7 @@ def _speak_shards(jobs: list, workers: int, crashed: list[dict]) -> Iterable:
                             f"{process.exitcode}) before its first utterance"
                         ) from None
                     crashed.append({**job[3][position], "exit_code": process.exitcode})
-                    # Spoken again first, so the shards in flight stay as few as the workers.
+                    # Queued first: a crashed shard is finished before any new one starts.
                     pending.appendleft((job, skip | {position}))
                     continue
                 if kind == "speaking":
