@@ -1053,7 +1053,7 @@ def _plan(config: SynthConfig) -> tuple[list[dict], list[str]]:
 
 
 def _speak_shard(
-    job: tuple[int, str, int, list[dict]], skip: frozenset[int] = frozenset(), conn=None
+    job: tuple[int, str, int, list[dict]], skip: frozenset[int], conn
 ) -> tuple[int, str, list[dict | None]]:
     """Worker: synthesize and write one shard; returns its index, espeak-ng's version, its lines.
 
@@ -1067,8 +1067,7 @@ def _speak_shard(
         if position in skip:
             rows.append(None)
             continue
-        if conn is not None:
-            conn.send(("speaking", position))
+        conn.send(("speaking", position))
         audio, words = synthesize(
             task["text"], task["voice"], task["rate"], task["pitch"], task["pitch_range"],
             task["volume"], pad=task["pad"], noise_snr_db=task["noise_snr_db"],
@@ -1254,7 +1253,7 @@ def generate_corpus(
             rows_by_job[index] = rows
             bar.update(len(rows))
     rows = [row for index in range(len(jobs)) for row in rows_by_job[index]]
-    crashed.sort(key=lambda task: task["path"])  # in plan order, whatever order shards ended in
+    crashed.sort(key=lambda task: task["path"])  # by file name, whatever order shards ended in
     if crashed:
         warnings.warn(
             f"espeak-ng crashed on {len(crashed)} of {len(tasks)} utterances, which the corpus "
