@@ -80,7 +80,14 @@ from torch.distributed.algorithms.ddp_comm_hooks import default_hooks
 from dslearn.features import FeatureConfig
 from dslearn.model import build_model, count_parameters, preset
 from dslearn.text import Alphabet
-from dslearn.train import PEAK_FLOPS, RECIPES, TrainConfig, Trainer, model_flops_per_second
+from dslearn.train import (
+    PEAK_FLOPS,
+    RECIPES,
+    TrainConfig,
+    Trainer,
+    model_flops_per_second,
+    read_metrics,
+)
 
 THEORY_PRESETS = ("tiny", "small", "base", "librispeech-100")
 RECIPE = "librispeech-960"
@@ -285,11 +292,10 @@ def ddp_split(reports: list[dict], warmup: int) -> dict:
 
 def trainer_logged(run_dir: Path, warmup: int, log_every: int) -> float | None:
     """Mean audio_sec_per_sec of the Trainer's log windows that hold no warm-up step."""
-    lines = [json.loads(line) for line in (run_dir / "metrics.jsonl").read_text().splitlines()]
     rates = [
         r["audio_sec_per_sec"]
-        for r in lines
-        if r.get("split") == "train" and r["step"] - log_every >= warmup
+        for r in read_metrics(run_dir, "train")
+        if r["step"] - log_every >= warmup
     ]
     return sum(rates) / len(rates) if rates else None
 

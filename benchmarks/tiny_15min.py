@@ -31,7 +31,7 @@ import torch
 from dslearn.cli import build_parser, train_config
 from dslearn.inference import evaluate, load_model
 from dslearn.synth import generate_corpus
-from dslearn.train import Trainer
+from dslearn.train import Trainer, read_metrics
 
 TARGET_CER = 0.10
 SPLITS = ("dev", "test", "test-unseen-voices")
@@ -81,8 +81,7 @@ def main(argv: list[str] | None = None) -> int:
     trainer = Trainer(cfg)
     trainer.fit()
 
-    records = [json.loads(line) for line in (args.out / "metrics.jsonl").read_text().splitlines()]
-    speed = statistics.mean(r["audio_sec_per_sec"] for r in records if r["split"] == "train")
+    speed = statistics.mean(r["audio_sec_per_sec"] for r in read_metrics(args.out, "train"))
     asr = load_model(args.out)
     scores = {
         split: evaluate(asr, args.corpus / f"{split}.jsonl", progress=False)[0] for split in SPLITS

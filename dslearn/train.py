@@ -893,6 +893,20 @@ def _frames_needed(target: list[int]) -> int:
     return len(target) + sum(1 for a, b in zip(target, target[1:]) if a == b)
 
 
+def read_metrics(run: str | Path, split: str | None = None) -> list[dict]:
+    """The records of a run's ``metrics.jsonl``, oldest first.
+
+    Each is a dict with ``split`` ("train": loss, lr, samples/s and audio-seconds/s every
+    ``log_every`` steps; "valid": dev WER/CER at each evaluation), ``step`` and ``epoch``.
+    ``split`` keeps only that kind. ``run`` is the run directory (``--out``).
+    """
+    path = Path(run) / "metrics.jsonl"
+    if not path.exists():
+        raise FileNotFoundError(f"{path}: no training log here (is {run} a run directory?)")
+    records = [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+    return [r for r in records if split is None or r["split"] == split]
+
+
 def _truncate_metrics(path: Path, step: int) -> None:
     """Drop lines logged after the checkpoint we resume from: they will be logged again."""
     if not path.exists():

@@ -18,14 +18,20 @@ from dslearn.checkpoint import CheckpointError, load_checkpoint
 from dslearn.data import Utterance, write_manifest
 from dslearn.inference import load_model
 from dslearn.model import build_model, preset
-from dslearn.train import TrainConfig, Trainer, lr_at, model_flops_per_second, pick_precision
+from dslearn.train import (
+    TrainConfig,
+    Trainer,
+    lr_at,
+    model_flops_per_second,
+    pick_precision,
+    read_metrics,
+)
 
 SENTENCE = "please set a timer for twenty minutes in the kitchen"  # ten words, about 3 s
 
 
 def _read_metrics(run: Path, split: str = "train") -> dict[int, dict]:
-    lines = (run / "metrics.jsonl").read_text().splitlines()
-    return {r["step"]: r for r in map(json.loads, lines) if r["split"] == split}
+    return {r["step"]: r for r in read_metrics(run, split)}
 
 
 @pytest.fixture(scope="module")
@@ -342,6 +348,26 @@ def test_a_new_run_refuses_to_mix_into_an_existing_one(corpus, tmp_path):
     Trainer(cfg).fit()
     with pytest.raises(ValueError, match="already holds a training run.*--resume"):
         Trainer(cfg)
+
+
+def test_read_metrics_gives_the_log_back_by_split(corpus, tmp_path):
+    run = tmp_path / "run"
+    cfg = TrainConfig(
+        train=str(corpus / "train.jsonl"),
+        valid=str(corpus / "dev.jsonl"),
+        out=str(run),
+        max_steps=2,
+        log_every=1,
+        tensorboard=False,
+        progress=False,
+    )
+    Trainer(cfg).fit()
+    assert [r["step"] for r in read_metrics(run, "train")] == [1, 2]
+    (valid,) = read_metrics(run, "valid")
+    assert valid["step"] == 2 and 0 <= valid["cer"] and "wer" in valid
+    assert len(read_metrics(run)) == 3
+    with pytest.raises(FileNotFoundError, match="nothing.*no training log"):
+        read_metrics(tmp_path / "nothing")
 
 
 def test_utterances_too_short_for_their_transcript_are_reported(tmp_path):
