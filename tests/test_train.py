@@ -352,16 +352,9 @@ def test_a_new_run_refuses_to_mix_into_an_existing_one(corpus, tmp_path):
 
 def test_read_metrics_gives_the_log_back_by_split(corpus, tmp_path):
     run = tmp_path / "run"
-    cfg = TrainConfig(
-        train=str(corpus / "train.jsonl"),
-        valid=str(corpus / "dev.jsonl"),
-        out=str(run),
-        max_steps=2,
-        log_every=1,
-        tensorboard=False,
-        progress=False,
-    )
-    Trainer(cfg).fit()
+    Trainer(
+        _quick_cfg(corpus, run, valid=str(corpus / "dev.jsonl"), max_steps=2, log_every=1)
+    ).fit()
     assert [r["step"] for r in read_metrics(run, "train")] == [1, 2]
     (valid,) = read_metrics(run, "valid")
     assert valid["step"] == 2 and 0 <= valid["cer"] and "wer" in valid
