@@ -133,3 +133,40 @@ def optimizer_from_tensors(tensors: dict[str, torch.Tensor], meta: dict) -> dict
             _, param_id, key = name.split(".", 2)
             state.setdefault(int(param_id), {})[key] = value
     return {"state": state, "param_groups": meta["param_groups"]}
+
+
+# What a training checkpoint carries only so that `--resume` can continue it: dropped on export.
+TRAINING_ONLY_INFO = ("optimizer", "scaler")
+EXPORT_DTYPES = {"float32": torch.float32, "float16": torch.float16, "bfloat16": torch.bfloat16}
+
+
+def is_resumable(ckpt: Checkpoint) -> bool:
+    """Whether ``ckpt`` holds the optimizer and RNG state that exact resume needs."""
+    return "optimizer" in ckpt.info and "rng.trainer" in ckpt.extra_tensors
+
+
+def export_weights(src: str | os.PathLike, dst: str | os.PathLike, dtype: str = "float32") -> Path:
+    """Write the inference part of a checkpoint (or run directory) to ``dst``.
+
+    Keeps the weights, the fitted feature statistics and the header (model config, alphabet,
+    feature settings, training provenance); drops the optimizer, gradient-scaler and RNG state,
+    which only ``--resume`` needs and which make a ``last`` checkpoint of a ``small`` run three
+    times the size of its weights. ``dtype`` ("float32", "float16" or "bfloat16") stores the
+    model's floating-point weights at that precision, halving the file for 16 bits; loading
+    casts them back into the float32 model. Feature statistics stay float32: they are few, and
+    rounding them would shift every input frame. The result loads anywhere a checkpoint does
+    (``load_model``, ``--model``, ``--init-from``) but cannot be resumed.
+    """
+    if dtype not in EXPORT_DTYPES:
+        raise ValueError(f"dtype {dtype!r}: choose one of {', '.join(EXPORT_DTYPES)}")
+    src_path = resolve_model_path(src)
+    ck = load_checkpoint(src_path, with_extra=False)
+    if Path(dst).resolve() == src_path.resolve():
+        raise ValueError(f"{dst}: is the checkpoint being exported; write to another file")
+    cast = EXPORT_DTYPES[dtype]
+    ck.model_state = {
+        k: v.to(cast) if v.is_floating_point() else v for k, v in ck.model_state.items()
+    }
+    ck.info = {k: v for k, v in ck.info.items() if k not in TRAINING_ONLY_INFO}
+    ck.extra_tensors = {}
+    return save_checkpoint(dst, ck)

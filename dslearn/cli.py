@@ -435,6 +435,42 @@ def _run_align(args: argparse.Namespace) -> int:
     return 0
 
 
+def _add_export(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "export",
+        help="write a checkpoint's weights alone, for sharing or shipping",
+        description=(
+            "Write the inference part of a checkpoint: weights, feature statistics, model config, "
+            "alphabet and feature settings, without the optimizer and RNG state that only "
+            "--resume needs (a last checkpoint is about three times its weights). The file "
+            "loads wherever a model path is accepted, and with --init-from, but cannot be "
+            "resumed."
+        ),
+    )
+    p.add_argument("model", help="checkpoint file, or run directory (its best checkpoint)")
+    p.add_argument("--out", required=True, type=Path, help="the .safetensors file to write")
+    p.add_argument(
+        "--dtype",
+        default="float32",
+        choices=["float32", "float16", "bfloat16"],
+        help="precision of the stored weights (16 bits: half the size; loaded back as float32)",
+    )
+    p.set_defaults(func=_run_export)
+
+
+def _run_export(args: argparse.Namespace) -> int:
+    from dslearn.checkpoint import export_weights, resolve_model_path
+
+    src = resolve_model_path(args.model)
+    out = export_weights(src, args.out, dtype=args.dtype)
+    mb = 1024 * 1024
+    print(
+        f"{out}: {out.stat().st_size / mb:.1f} MB ({args.dtype} weights) "
+        f"from {src} ({src.stat().st_size / mb:.1f} MB)"
+    )
+    return 0
+
+
 def _add_lm(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("lm", help="build and tune n-gram language models")
     lm_sub = p.add_subparsers(dest="lm_command", metavar="LM_COMMAND", required=True)
@@ -578,6 +614,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_eval(sub)
     _add_transcribe(sub)
     _add_align(sub)
+    _add_export(sub)
     _add_lm(sub)
     _add_data(sub)
     _add_demo(sub)

@@ -540,6 +540,12 @@ class Trainer:
         ck = ckpt_io.load_checkpoint(path)
         if ModelConfig.from_dict(ck.model_config) != self.model_cfg:
             raise ValueError(f"{path}: model config differs from this run's; cannot resume")
+        if not ckpt_io.is_resumable(ck):
+            raise ValueError(
+                f"{path}: holds weights only (no optimizer or RNG state; an exported or best "
+                "checkpoint?), so the run cannot continue exactly; start a new run from it "
+                "with --init-from instead of --resume"
+            )
         self._load_weights(ck)
         info = ck.info
         self.optimizer.load_state_dict(

@@ -21,7 +21,8 @@ def dslearn(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess:
 def test_help_lists_the_subcommands():
     out = dslearn("--help")
     assert out.returncode == 0
-    for command in ("synth", "train", "eval", "transcribe", "align", "lm", "demo", "model"):
+    commands = ("synth", "train", "eval", "transcribe", "align", "lm", "demo", "model", "export")
+    for command in commands:
         assert command in out.stdout
 
 
@@ -89,3 +90,22 @@ def test_train_init_from_the_shipped_model(tmp_path):
     wrong = dslearn(*common, "--preset", "tiny", "--out", str(tmp_path / "bad"), *steps)
     assert wrong.returncode == 2
     assert "dslearn train: error: --init-from" in wrong.stderr and "rnn_hidden 320" in wrong.stderr
+
+
+def test_export_writes_a_half_size_model_that_transcribes_the_same(tmp_path):
+    from dslearn import audio, synth
+    from dslearn.inference import pretrained_path
+
+    wave, _ = synth.synthesize("the kingdom lent our meadow", voice="en-us+m3", seed=1)
+    clip = str(audio.save(tmp_path / "clip.wav", wave))
+    half = tmp_path / "half.safetensors"
+    out = dslearn("export", str(pretrained_path()), "--out", str(half), "--dtype", "float16")
+    assert out.returncode == 0, out.stderr
+    assert "float16 weights" in out.stdout
+    assert half.stat().st_size < 0.55 * pretrained_path().stat().st_size
+    shipped = dslearn("transcribe", clip)
+    exported = dslearn("transcribe", "--model", str(half), clip)
+    assert exported.returncode == 0, exported.stderr
+    assert exported.stdout == shipped.stdout and "meadow" in shipped.stdout
+    same = dslearn("export", str(half), "--out", str(half))
+    assert same.returncode == 2 and "is the checkpoint being exported" in same.stderr

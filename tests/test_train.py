@@ -531,3 +531,40 @@ def test_global_cmvn_is_fitted_on_training_audio_saved_and_used_by_inference(cor
     assert torch.equal(tuned.features.cmvn.mean, cmvn.mean)
     with pytest.raises(ValueError, match="normalize='global' but no CMVN statistics"):
         Recognizer(asr.model, asr.model_config, asr.alphabet, asr.feature_config)
+
+
+def test_export_keeps_what_inference_needs_and_drops_what_only_resume_needs(corpus, tmp_path):
+    from dslearn.checkpoint import export_weights, is_resumable
+
+    run, cmvn = tmp_path / "run", {"normalize": "global"}
+    Trainer(_quick_cfg(corpus, run, max_steps=2, features=cmvn)).fit()
+    last = load_checkpoint(run / "last.safetensors")
+    assert is_resumable(last)
+
+    full = export_weights(run / "last.safetensors", tmp_path / "w32.safetensors")
+    half = export_weights(run / "last.safetensors", tmp_path / "w16.safetensors", dtype="float16")
+    w32, w16 = load_checkpoint(full), load_checkpoint(half)
+    assert not is_resumable(w32) and not w32.extra_tensors and "optimizer" not in w32.info
+    assert w32.info["step"] == 2 and w32.model_config == last.model_config
+    assert _same_weights(w32.model_state, last.model_state)
+    assert torch.equal(w32.feature_state["cmvn.mean"], last.feature_state["cmvn.mean"])
+    assert w16.model_state["fc.weight"].dtype == torch.float16
+    assert w16.feature_state["cmvn.mean"].dtype == torch.float32
+    sizes = [p.stat().st_size for p in (half, full, run / "last.safetensors")]
+    assert sizes[0] < 0.6 * sizes[1] < 0.6 * sizes[2]
+
+    # Both load for inference: float32 gives the run's own outputs, float16 nearly.
+    audio = torch.randn(2, 16000) * 0.1
+    lengths = torch.tensor([16000, 12000])
+    want, _ = load_model(run / "last.safetensors").log_probs(audio, lengths)
+    assert torch.equal(load_model(full).log_probs(audio, lengths)[0], want)
+    assert torch.allclose(load_model(half).log_probs(audio, lengths)[0], want, atol=0.05)
+    with pytest.raises(ValueError, match="dtype 'int8'"):
+        export_weights(run, tmp_path / "x.safetensors", dtype="int8")
+
+    # An exported file can start a new run, but never pass for a run's last checkpoint.
+    tuned = _quick_cfg(corpus, tmp_path / "ft", max_steps=1, features=cmvn, init_from=str(half))
+    Trainer(tuned).fit()
+    shutil.copy(full, run / "last.safetensors")
+    with pytest.raises(ValueError, match="holds weights only.*--init-from"):
+        Trainer(_quick_cfg(corpus, run, max_steps=3, resume=True, features=cmvn))
