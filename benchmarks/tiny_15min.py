@@ -5,7 +5,7 @@
 
 The corpus is the one every row of docs/benchmarks.md ("Training `tiny` for 15 minutes") used:
 ``dslearn synth --hours 2 --seed 0``, made in ``--corpus`` if that folder has no ``train.jsonl``
-(a few seconds on two cores). The model trains through ``dslearn train --preset tiny
+(about 25 s on two cores). The model trains through ``dslearn train --preset tiny
 --max-minutes 15`` itself (the ``tiny`` recipe: 100 s batches, LR 3e-3, global CMVN, SpecAugment,
 speed perturbation, bf16 where the CPU has it), with any options after ``--`` added to that
 command (``-- --lr 2e-3 --set model.rnn_hidden=320``: the docs' rows that change one thing);
