@@ -367,28 +367,39 @@ def _add_transcribe(sub: argparse._SubParsersAction) -> None:
 def _run_transcribe(args: argparse.Namespace) -> int:
     import json
 
+    from tqdm import tqdm
+
     asr = _load_for_inference(args)
     decoder = _decoder_from_args(asr, args)
-    hyps = asr.transcribe(list(args.files), decoder=decoder, batch_size=args.batch_size)
-    for path, hyp in zip(args.files, hyps):
+    files, group = list(args.files), 4 * args.batch_size
+    results = asr.transcribe_files(files, decoder, args.batch_size, files_per_group=group)
+    # A bar only where there is something to wait for; lines go through it so it stays whole.
+    bar = tqdm(total=len(files), unit="file", disable=len(files) <= group, file=sys.stderr)
+    failed = 0
+    for result in results:
+        bar.update()
+        path, hyp = result.path, result.hypothesis
+        if hyp is None:
+            failed += 1
+            bar.write(f"dslearn transcribe: error: {result.error}", file=sys.stderr)
+            continue
         words = [{"word": w.word, "start": w.start, "end": w.end} for w in hyp.words]
         if args.json:
-            print(
-                json.dumps(
-                    {
-                        "file": path,
-                        "text": hyp.text,
-                        "confidence": hyp.confidence,
-                        **({"words": words} if args.timestamps else {}),
-                    }
-                )
-            )
-        elif args.timestamps:
-            print(f"{path}: {hyp.text}")
-            for w in words:
-                print(f"  {w['start']:7.2f} {w['end']:7.2f}  {w['word']}")
+            line = {"file": path, "text": hyp.text, "confidence": hyp.confidence}
+            bar.write(json.dumps({**line, **({"words": words} if args.timestamps else {})}))
         else:
-            print(f"{path}: {hyp.text}")
+            bar.write(f"{path}: {hyp.text}")
+            if args.timestamps:
+                for w in words:
+                    bar.write(f"  {w['start']:7.2f} {w['end']:7.2f}  {w['word']}")
+    bar.close()
+    if failed:
+        print(
+            f"dslearn transcribe: {failed} of {len(files)} files could not be read; "
+            "the others are transcribed above",
+            file=sys.stderr,
+        )
+        return 2
     return 0
 
 

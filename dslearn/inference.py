@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -74,6 +75,15 @@ def decoder_settings(lm: str | os.PathLike | None) -> dict:
 class ChunkOptions:
     chunk_seconds: float = 20.0  # audio per forward pass for long files
     overlap_seconds: float = 2.0  # shared by neighbouring chunks; words are split inside it
+
+
+@dataclass
+class FileResult:
+    """One file of ``Recognizer.transcribe_files``: its hypothesis, or why it has none."""
+
+    path: str
+    hypothesis: Hypothesis | None = None
+    error: str | None = None  # names the file and the reason (unreadable, empty, missing, ...)
 
 
 class Recognizer:
@@ -245,6 +255,36 @@ class Recognizer:
             k += len(spans)
             results.append(_stitch(hyps, spans, self.sample_rate, chunks))
         return results[0] if single else results
+
+    def transcribe_files(
+        self,
+        paths: Sequence[str | os.PathLike],
+        decoder=None,
+        batch_size: int = 16,
+        files_per_group: int = 64,
+        chunks: ChunkOptions = ChunkOptions(),
+    ) -> Iterator[FileResult]:
+        """Transcribe many files, yielding a ``FileResult`` per file, in the order given.
+
+        Unlike ``transcribe`` on a list, a file that cannot be read (missing, empty, corrupt)
+        costs only its own result, whose ``error`` names it; and files are loaded and decoded
+        ``files_per_group`` at a time, so results arrive while the rest are still waiting and
+        memory holds one group's audio, not all of it.
+        """
+        for start in range(0, len(paths), files_per_group):
+            group = [str(p) for p in paths[start : start + files_per_group]]
+            waves: dict[int, torch.Tensor] = {}
+            results = [FileResult(path) for path in group]
+            for i, path in enumerate(group):
+                try:
+                    waves[i] = self.as_audio(path)
+                except (OSError, ValueError) as err:
+                    results[i].error = str(err) if path in str(err) else f"{path}: {err}"
+            readable = sorted(waves)
+            hyps = self.transcribe([waves[i] for i in readable], decoder, batch_size, chunks)
+            for i, hyp in zip(readable, hyps):
+                results[i].hypothesis = hyp
+            yield from results
 
     def align(self, audio: str | os.PathLike | torch.Tensor, text: str, **options):
         """When each word of ``text`` is spoken: ``dslearn.align.align(self, audio, text)``.

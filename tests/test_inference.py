@@ -118,6 +118,28 @@ def test_transcribe_cli_with_timestamps(clips):
     assert cer(SENTENCES[0], record["text"]) < 0.2
 
 
+def test_transcribe_files_reports_bad_files_and_keeps_the_rest(asr, clips, tmp_path):
+    (tmp_path / "corrupt.wav").write_bytes(b"RIFF but nothing else")
+    audio.save(tmp_path / "empty.wav", np.zeros(0, dtype=np.float32))
+    bad = [tmp_path / "corrupt.wav", tmp_path / "missing.wav", tmp_path / "empty.wav"]
+    paths = [clips[0], bad[0], bad[1], bad[2], clips[1], clips[2]]
+    # Groups of two files: one mixed, one all bad, one all good.
+    results = list(asr.transcribe_files(paths, files_per_group=2))
+    assert [r.path for r in results] == [str(p) for p in paths]
+    want = [h.text for h in asr.transcribe(list(clips))]
+    good = [results[0], results[4], results[5]]
+    assert [r.hypothesis.text for r in good] == want and not any(r.error for r in good)
+    for result, path in zip(results[1:4], bad):
+        assert result.hypothesis is None and str(path) in result.error
+
+    out = _cli("transcribe", "--threads", "1", *map(str, paths))
+    assert out.returncode == 2
+    assert out.stdout.splitlines() == [f"{clip}: {text}" for clip, text in zip(clips, want)]
+    for path in bad:
+        assert f"dslearn transcribe: error: {path}" in out.stderr
+    assert "3 of 6 files could not be read" in out.stderr and "Traceback" not in out.stderr
+
+
 def test_eval_cli_json_last_line(tmp_path):
     synth.generate_corpus(tmp_path / "c", hours=0.01, seed=5, progress=False)
     out = _cli("eval", "--manifest", str(tmp_path / "c" / "test.jsonl"), "--json")
