@@ -1,5 +1,6 @@
 """Inference with the pretrained model shipped in the package, on freshly synthesized speech."""
 
+import functools
 import json
 import subprocess
 import sys
@@ -138,6 +139,28 @@ def test_transcribe_files_reports_bad_files_and_keeps_the_rest(asr, clips, tmp_p
     for path in bad:
         assert f"dslearn transcribe: error: {path}" in out.stderr
     assert "3 of 6 files could not be read" in out.stderr and "Traceback" not in out.stderr
+
+
+def test_eval_names_every_unreadable_file_before_decoding_any(asr, clips, tmp_path, monkeypatch):
+    from dslearn.data import Utterance, write_manifest
+    from dslearn.inference import evaluate, tune_lm_weights
+
+    (tmp_path / "corrupt.wav").write_bytes(b"RIFF but nothing else")
+    audio.save(tmp_path / "empty.wav", np.zeros(0, dtype=np.float32))
+    paths = [*clips, tmp_path / "corrupt.wav", tmp_path / "missing.wav", tmp_path / "empty.wav"]
+    manifest = write_manifest(
+        tmp_path / "m.jsonl",
+        [Utterance(audio_filepath=p, duration=2.0, text="some words here") for p in paths],
+    )
+    decoded = []
+    monkeypatch.setattr(type(asr), "log_probs", lambda *a: decoded.append(a))
+    tune = functools.partial(tune_lm_weights, lm=tmp_path / "lm.arpa", alphas=[0.5], betas=[1.0])
+    for run in (evaluate, tune):
+        with pytest.raises(ValueError, match="3 of 6 audio files cannot be read") as err:
+            run(asr, manifest)
+        for path in paths[3:]:
+            assert str(path) in str(err.value)
+    assert decoded == []  # found from the headers, before any audio reached the model
 
 
 def test_eval_cli_json_last_line(tmp_path):
