@@ -316,6 +316,33 @@ def _content_problems(
     return problems
 
 
+def require_readable_audio(
+    utterances: Sequence[Utterance], what: str = "manifest", threads: int = 8
+) -> None:
+    """Raise one ``ManifestError`` listing every utterance whose audio cannot be decoded.
+
+    Judged from the file headers (missing, empty, not audio, no samples): about 0.1 ms a file
+    once cached, read by ``threads`` threads since a cold disk makes it I/O-bound. Training and
+    evaluation call it before their first step, so that a bad file deep in a long manifest stops
+    them at once, with every other bad file named too, instead of hours in.
+    """
+    from concurrent.futures import ThreadPoolExecutor
+
+    def problem(utt: Utterance) -> str | None:
+        where = utt.origin or what
+        try:
+            if audio_io.info(utt.audio_filepath).frames == 0:
+                return f"{where}: {utt.audio_filepath}: contains no audio samples (zero-length)"
+        except AudioError as err:
+            return f"{where}: {err}"
+        return None
+
+    with ThreadPoolExecutor(max_workers=threads) as pool:
+        problems = [p for p in pool.map(problem, utterances) if p]
+    if problems:
+        raise ManifestError(problems, what=f"{what} (audio files)")
+
+
 def _audio_problems(utt: Utterance) -> list[str]:
     if not utt.audio_filepath.exists():
         return [f"audio file not found: {utt.audio_filepath}"]

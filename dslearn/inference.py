@@ -380,12 +380,12 @@ def evaluate(
     """
     from tqdm.auto import tqdm
 
-    from dslearn.data import read_manifest
+    from dslearn.data import read_manifest, require_readable_audio
     from dslearn.metrics import corpus_errors
     from dslearn.text import normalize
 
     utterances = read_manifest(manifest)
-    _require_readable(manifest, utterances)
+    require_readable_audio(utterances, what=str(manifest))
     refs = [normalize(u.text) for u in utterances]
     paths = [u.audio_filepath for u in utterances]
     hyps: list[str] = []
@@ -394,28 +394,6 @@ def evaluate(
         chunk = paths[start : start + batch_size]
         hyps += [h.text for h in asr.transcribe(chunk, decoder=decoder, batch_size=batch_size)]
     return corpus_errors(refs, hyps), refs, hyps
-
-
-def _require_readable(manifest: str | os.PathLike, utterances: Sequence) -> None:
-    """Raise one error listing every audio file of ``utterances`` that cannot be decoded.
-
-    Reads headers only (milliseconds for a thousand files), so that a bad file at the end of a
-    long manifest is not found after minutes of decoding, nor one problem at a time.
-    """
-    problems = []
-    for utt in utterances:
-        try:
-            if audio_io.info(utt.audio_filepath).frames == 0:
-                problems.append(f"{utt.audio_filepath}: contains no audio samples (zero-length)")
-        except audio_io.AudioError as err:
-            problems.append(str(err))
-    if problems:
-        listed = "\n  ".join(problems[:10])
-        more = f"\n  ... and {len(problems) - 10} more" if len(problems) > 10 else ""
-        raise ValueError(
-            f"{manifest}: {len(problems)} of {len(utterances)} audio files cannot be read; "
-            f"nothing was decoded:\n  {listed}{more}"
-        )
 
 
 def tune_lm_weights(
@@ -436,13 +414,13 @@ def tune_lm_weights(
     """
     from tqdm.auto import tqdm
 
-    from dslearn.data import read_manifest
+    from dslearn.data import read_manifest, require_readable_audio
     from dslearn.decoding import LMBeamSearchDecoder
     from dslearn.metrics import corpus_errors
     from dslearn.text import normalize
 
     utterances = read_manifest(manifest)[:max_utterances]
-    _require_readable(manifest, utterances)
+    require_readable_audio(utterances, what=str(manifest))
     if not utterances:
         raise ValueError(f"{manifest}: no utterances to tune on")
     refs = [normalize(u.text) for u in utterances]

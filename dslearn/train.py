@@ -49,7 +49,7 @@ from tqdm.auto import tqdm
 
 from dslearn import checkpoint as ckpt_io
 from dslearn.ctc import ctc_loss
-from dslearn.data import BucketingBatchSampler, SpeechDataset, collate
+from dslearn.data import BucketingBatchSampler, SpeechDataset, collate, require_readable_audio
 from dslearn.decoding import GreedyDecoder
 from dslearn.features import FeatureConfig, SpecAugment, build_features
 from dslearn.files import atomic_path
@@ -334,6 +334,9 @@ class Trainer:
 
         self.train_set = SpeechDataset(cfg.train, self.alphabet)
         self.valid_set = SpeechDataset(cfg.valid, self.alphabet) if cfg.valid else None
+        for data in (self.train_set, self.valid_set):
+            if data is not None:  # every rank checks, so that all of them stop together
+                require_readable_audio(data.utterances, what=data.source)
         self.keep = self._drop_untrainable(self.train_set)
         self.sampler = BucketingBatchSampler(
             [self.train_set.durations[i] for i in self.keep],

@@ -390,6 +390,30 @@ def test_utterances_too_short_for_their_transcript_are_reported(tmp_path):
     assert trainer.keep == [0]
 
 
+def test_unreadable_audio_stops_training_before_it_starts_with_every_file_named(corpus, tmp_path):
+    from dslearn.data import ManifestError, read_manifest
+
+    (tmp_path / "corrupt.wav").write_bytes(b"RIFF and then nothing")
+    utts = read_manifest(corpus / "train.jsonl")
+    # Bad files last: training on the good ones would have gone on until a batch met them.
+    bad = [Utterance(tmp_path / n, 1.5, "hello there") for n in ("corrupt.wav", "gone.wav")]
+    write_manifest(tmp_path / "train.jsonl", utts + bad)
+    write_manifest(tmp_path / "dev.jsonl", read_manifest(corpus / "dev.jsonl") + bad[1:])
+    cfg = _quick_cfg(corpus, tmp_path / "run", train=str(tmp_path / "train.jsonl"), max_steps=1)
+    with pytest.raises(ManifestError, match="has 2 problem") as err:
+        Trainer(cfg)
+    n = len(utts)
+    assert f"train.jsonl:{n + 1}: {tmp_path / 'corrupt.wav'}: cannot decode" in str(err.value)
+    assert f"train.jsonl:{n + 2}: {tmp_path / 'gone.wav'}: no such file" in str(err.value)
+    assert not (tmp_path / "run").exists()
+    with pytest.raises(ManifestError, match=r"dev.jsonl \(audio files\) has 1 problem"):
+        Trainer(
+            dataclasses.replace(
+                cfg, train=str(corpus / "train.jsonl"), valid=str(tmp_path / "dev.jsonl")
+            )
+        )
+
+
 def test_recipe_presets_fill_unset_options_and_cli_wins():
     from dslearn.cli import build_parser, train_config
     from dslearn.train import RECIPES, recipe_config
