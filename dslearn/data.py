@@ -317,28 +317,26 @@ def _content_problems(
 
 
 def require_readable_audio(
-    utterances: Sequence[Utterance], what: str = "manifest", threads: int = 8
+    utterances: Sequence[Utterance], what: str = "manifest", progress: bool = False
 ) -> None:
     """Raise one ``ManifestError`` listing every utterance whose audio cannot be decoded.
 
-    Judged from the file headers (missing, empty, not audio, no samples): about 0.1 ms a file
-    once cached, read by ``threads`` threads since a cold disk makes it I/O-bound. Training and
-    evaluation call it before their first step, so that a bad file deep in a long manifest stops
-    them at once, with every other bad file named too, instead of hours in.
+    Judged from the file headers (missing, empty, not audio, no samples): about 0.13 ms a file
+    once the disk cache holds them (11 s for 84,000 files on one core; threads only fight over
+    the GIL). Training and evaluation call it before their first step, so that a bad file deep
+    in a long manifest stops them at once, with every other bad file named too, instead of
+    hours in. ``progress`` shows a bar (worth it past some ten thousand files).
     """
-    from concurrent.futures import ThreadPoolExecutor
+    from tqdm.auto import tqdm
 
-    def problem(utt: Utterance) -> str | None:
+    problems = []
+    for utt in tqdm(utterances, desc="checking audio", unit="file", disable=not progress):
         where = utt.origin or what
         try:
-            if audio_io.info(utt.audio_filepath).frames == 0:
-                return f"{where}: {utt.audio_filepath}: contains no audio samples (zero-length)"
+            if audio_io.num_frames(utt.audio_filepath) == 0:
+                problems.append(f"{where}: {utt.audio_filepath}: contains no audio samples")
         except AudioError as err:
-            return f"{where}: {err}"
-        return None
-
-    with ThreadPoolExecutor(max_workers=threads) as pool:
-        problems = [p for p in pool.map(problem, utterances) if p]
+            problems.append(f"{where}: {err}")
     if problems:
         raise ManifestError(problems, what=f"{what} (audio files)")
 

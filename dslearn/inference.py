@@ -385,7 +385,8 @@ def evaluate(
     from dslearn.text import normalize
 
     utterances = read_manifest(manifest)
-    require_readable_audio(utterances, what=str(manifest))
+    big = progress and len(utterances) > 20_000
+    require_readable_audio(utterances, what=str(manifest), progress=big)
     refs = [normalize(u.text) for u in utterances]
     paths = [u.audio_filepath for u in utterances]
     hyps: list[str] = []
@@ -420,7 +421,8 @@ def tune_lm_weights(
     from dslearn.text import normalize
 
     utterances = read_manifest(manifest)[:max_utterances]
-    require_readable_audio(utterances, what=str(manifest))
+    big = progress and len(utterances) > 20_000
+    require_readable_audio(utterances, what=str(manifest), progress=big)
     if not utterances:
         raise ValueError(f"{manifest}: no utterances to tune on")
     refs = [normalize(u.text) for u in utterances]
