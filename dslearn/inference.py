@@ -278,8 +278,8 @@ class Recognizer:
             for i, path in enumerate(group):
                 try:
                     waves[i] = self.as_audio(path)
-                except (OSError, ValueError) as err:
-                    results[i].error = str(err) if path in str(err) else f"{path}: {err}"
+                except audio_io.AudioError as err:  # its message names the file
+                    results[i].error = str(err)
             readable = sorted(waves)
             hyps = self.transcribe([waves[i] for i in readable], decoder, batch_size, chunks)
             for i, hyp in zip(readable, hyps):
@@ -385,8 +385,7 @@ def evaluate(
     from dslearn.text import normalize
 
     utterances = read_manifest(manifest)
-    big = progress and len(utterances) > 20_000
-    require_readable_audio(utterances, what=str(manifest), progress=big)
+    require_readable_audio(utterances, what=str(manifest), progress=progress)
     refs = [normalize(u.text) for u in utterances]
     paths = [u.audio_filepath for u in utterances]
     hyps: list[str] = []
@@ -421,8 +420,7 @@ def tune_lm_weights(
     from dslearn.text import normalize
 
     utterances = read_manifest(manifest)[:max_utterances]
-    big = progress and len(utterances) > 20_000
-    require_readable_audio(utterances, what=str(manifest), progress=big)
+    require_readable_audio(utterances, what=str(manifest), progress=progress)
     if not utterances:
         raise ValueError(f"{manifest}: no utterances to tune on")
     refs = [normalize(u.text) for u in utterances]

@@ -336,7 +336,7 @@ class Trainer:
         self.valid_set = SpeechDataset(cfg.valid, self.alphabet) if cfg.valid else None
         for data in (self.train_set, self.valid_set):
             if data is not None:  # every rank checks, so that all of them stop together
-                show = cfg.progress and self.is_main and len(data) > 20_000
+                show = cfg.progress and self.is_main
                 require_readable_audio(data.utterances, what=data.source, progress=show)
         self.keep = self._drop_untrainable(self.train_set)
         self.sampler = BucketingBatchSampler(
