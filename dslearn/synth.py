@@ -762,6 +762,7 @@ SLOTS: dict[str, Callable[[random.Random], str]] = {
     "degrees": lambda rng: f"{number_to_words(rng.randint(15, 30))} degrees",
     "phone": lambda rng: f"{_digits(rng, 3)} {_digits(rng, 3)} {_digits(rng, 4)}",
     "code": lambda rng: _digits(rng, rng.randint(4, 6)),
+    "digit_string": lambda rng: _digits(rng, rng.randint(2, 6)),
     "count": _count_of_nouns,
 }
 
@@ -874,7 +875,16 @@ FREE_SENTENCES = (
     "if the {noun} is {adj} we will {verb} it",
 )
 
-SENTENCE_KINDS = {"command": COMMANDS, "number": NUMBER_SENTENCES, "free": FREE_SENTENCES}
+# Strings of spoken digits, the classic first task of speech recognition (TIDIGITS, 1984): eleven
+# words, so a small model learns to read them in minutes. Off by default (digits_weight=0).
+DIGIT_SENTENCES = ("{digit_string}",)
+
+SENTENCE_KINDS = {
+    "command": COMMANDS,
+    "number": NUMBER_SENTENCES,
+    "free": FREE_SENTENCES,
+    "digits": DIGIT_SENTENCES,
+}
 
 _SLOT = re.compile(r"\{(\w+)\}")
 # "a" becomes "an" before a vowel sound; these spellings break the vowel-letter rule.
@@ -961,6 +971,7 @@ class SynthConfig:
     command_weight: float = 0.4  # share of voice-assistant commands with slots
     number_weight: float = 0.2  # share of sentences about numbers, dates, times and money
     free_weight: float = 0.4  # share of free sentences from the vocabulary
+    digits_weight: float = 0.0  # share of digit strings ("four one seven"): the course's easy task
     text_sentences: int = 20000  # generated sentences added to the train text in text/train.txt
     utterances_per_process: int = 16  # shard size: each shard is spoken by a fresh process
 
@@ -999,7 +1010,8 @@ def _estimated_seconds(text: str, rate_wpm: int, pad: tuple[float, float]) -> fl
 def _plan(config: SynthConfig) -> tuple[list[dict], list[str]]:
     """Every utterance with all its random choices, in a fixed order; and the LM text lines."""
     kinds = {"command": config.command_weight, "number": config.number_weight,
-             "free": config.free_weight}  # fmt: skip
+             "free": config.free_weight, "digits": config.digits_weight}  # fmt: skip
+    kinds = {kind: weight for kind, weight in kinds.items() if weight > 0}
     used: set[str] = set()
     tasks: list[dict] = []
     for split, fraction in config.split_fractions().items():
