@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 # Re-install whenever the declared dependencies change.
 STAMP := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
 
-.PHONY: install demo test lint bench book clean
+.PHONY: install demo test lint bench book slides clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -22,8 +22,8 @@ demo: install
 	$(BIN)/dslearn demo --out data/demo
 
 lint: install
-	$(BIN)/ruff check dslearn tests benchmarks
-	$(BIN)/ruff format --check dslearn tests benchmarks
+	$(BIN)/ruff check dslearn tests benchmarks docs
+	$(BIN)/ruff format --check dslearn tests benchmarks docs
 
 # Debian's Chromium for the browser tests (Playwright cannot download browsers here). Where apt is
 # missing the install fails harmlessly and the browser tests are skipped.
@@ -73,6 +73,18 @@ book: install
 		pathlib.Path('$(BOOK)/index.html').write_text('<h1>dslearn: the course</h1><ol>' + \
 		''.join(f'<li><a href=\"{p}\">{p[3:-5].replace(\"_\", \" \")}</a></li>' for p in pages) + '</ol>')"
 	@echo "open $(BOOK)/index.html"
+
+# reveal.js slides, one deck per chapter, from the committed outputs (cells tagged for slides by
+# their headings: docs/make_slides.py). reveal.js comes from npm into build/slides/reveal.js so the
+# decks work offline; without npm they load it from a CDN.
+SLIDES := build/slides
+slides: install
+	rm -rf $(SLIDES) && mkdir -p $(SLIDES)
+	-cd $(SLIDES) && npm pack --silent reveal.js@4 >/dev/null && tar xzf reveal.js-*.tgz && \
+		mv package reveal.js && rm -f reveal.js-*.tgz
+	$(BIN)/python docs/make_slides.py --out $(SLIDES) \
+		$$(test -f $(SLIDES)/reveal.js/dist/reveal.js && echo --reveal-prefix reveal.js)
+	@echo "open $(SLIDES)/00_quickstart.slides.html"
 
 clean:
 	rm -rf $(VENV) data/demo .pytest_cache .ruff_cache build notebooks/_work test-artifacts

@@ -104,6 +104,79 @@ def ctc_forward_reference(
     return -torch.logsumexp(torch.stack(final), dim=0)
 
 
+def ctc_alpha_beta(
+    log_probs: torch.Tensor, target: Sequence[int], blank: int = 0
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """The whole forward and backward tables of one utterance, in log space.
+
+    Args:
+        log_probs: ``(T, C)`` log-probabilities of one utterance:
+            ``y^t_k = exp(log_probs[t, k])``.
+        target: the transcript as class indices without blanks, length ``U``.
+
+    Returns:
+        ``(log_alpha, log_beta)``, each ``(T, S)`` float64 with ``S = 2U + 1`` states of the
+        extended sequence ``l' = [blank, l1, blank, ..., lU, blank]``. ``alpha_t(s)`` is the total
+        probability of alignment prefixes ``pi_1..pi_t`` that end in state ``s``; ``beta_t(s)`` of
+        suffixes ``pi_t..pi_T`` that start in state ``s``. Both include the emission ``y^t_{l'_s}``
+        of frame ``t`` (Graves et al. 2006), so for every frame ``t``
+        ``p(l | X) = sum_s alpha_t(s) beta_t(s) / y^t_{l'_s}``. Unreachable cells hold ``-inf``.
+
+    One frame at a time, all states at once: ``stay`` from ``s``, ``step`` from ``s - 1``, and the
+    ``skip`` from ``s - 2`` only onto (or, backwards, from) a label that differs from the label two
+    states away. No gradient (use ``ctc_forward_reference`` or ``ctc_loss`` to train).
+    """
+    ext = extend_with_blanks(target, blank)
+    lp = log_probs.detach().double().cpu()[:, ext]  # (T, S): log y^t_{l'_s}
+    n_frames, n_states = lp.shape
+    # skip_ok[s]: the s-2 -> s transition is allowed (s is a label unlike the label at s-2)
+    skip_ok = torch.tensor(
+        [s >= 2 and ext[s] != blank and ext[s] != ext[s - 2] for s in range(n_states)]
+    )
+    minus_inf = torch.full((n_frames, n_states), NEG_INF, dtype=torch.float64)
+    log_alpha, log_beta = minus_inf.clone(), minus_inf.clone()
+
+    def shifted(v: torch.Tensor, k: int) -> torch.Tensor:
+        """``v`` moved ``k`` states down (k > 0) or up (k < 0), filled with -inf."""
+        out = torch.full_like(v, NEG_INF)
+        if k > 0:
+            out[k:] = v[:-k]
+        else:
+            out[:k] = v[-k:]
+        return out
+
+    log_alpha[0, : min(2, n_states)] = lp[0, : min(2, n_states)]  # start in _ or in l1
+    for t in range(1, n_frames):
+        prev = log_alpha[t - 1]
+        skip = torch.where(skip_ok, shifted(prev, 2), torch.tensor(NEG_INF, dtype=torch.float64))
+        log_alpha[t] = torch.logsumexp(torch.stack([prev, shifted(prev, 1), skip]), 0) + lp[t]
+
+    log_beta[-1, -min(2, n_states) :] = lp[-1, -min(2, n_states) :]  # end in lU or the last _
+    skip_from = shifted(skip_ok, -2) if n_states > 2 else torch.zeros(n_states, dtype=torch.bool)
+    for t in range(n_frames - 2, -1, -1):
+        nxt = log_beta[t + 1]
+        skip = torch.where(skip_from, shifted(nxt, -2), torch.tensor(NEG_INF, dtype=torch.float64))
+        log_beta[t] = torch.logsumexp(torch.stack([nxt, shifted(nxt, -1), skip]), 0) + lp[t]
+    return log_alpha, log_beta
+
+
+def count_alignments(target: Sequence[int], n_frames: int, blank: int = 0) -> int:
+    """How many length-``n_frames`` alignments collapse to ``target``: the forward recursion with
+    counts in place of probabilities (exact Python integers, however large)."""
+    ext = extend_with_blanks(target, blank)
+    if n_frames <= 0:
+        return 0
+    count = [1 if s < 2 else 0 for s in range(len(ext))]
+    for _ in range(1, n_frames):
+        count = [
+            count[s]
+            + (count[s - 1] if s >= 1 else 0)
+            + (count[s - 2] if s >= 2 and ext[s] != blank and ext[s] != ext[s - 2] else 0)
+            for s in range(len(ext))
+        ]
+    return sum(count[-2:])
+
+
 def ctc_brute_force(log_probs: torch.Tensor, target: Sequence[int], blank: int = 0) -> float:
     """The same quantity by enumerating all ``C ** T`` label paths (tiny inputs only)."""
     n_frames, n_classes = log_probs.shape

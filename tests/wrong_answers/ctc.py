@@ -89,6 +89,79 @@ def forward_ends_on_last_state_only(log_probs, target, blank=0):
     return float(alpha[-1])
 
 
+def _ext(target, blank):
+    ext = [blank]
+    for label in target:
+        ext += [label, blank]
+    return ext
+
+
+def _backward(log_probs, target, blank=0, repeat_rule=True, emit=True, ends=2):
+    ext = _ext(target, blank)
+    n_frames, n_states = log_probs.shape[0], len(ext)
+    lp = log_probs.double()
+    beta = torch.full((n_frames, n_states), -math.inf, dtype=torch.float64)
+    for s in range(max(0, n_states - ends), n_states):
+        beta[-1, s] = lp[-1, ext[s]] if emit else 0.0
+    for t in range(n_frames - 2, -1, -1):
+        for s in range(n_states):
+            terms = [beta[t + 1, s]] + ([beta[t + 1, s + 1]] if s + 1 < n_states else [])
+            if (
+                s + 2 < n_states
+                and ext[s + 2] != blank
+                and (ext[s + 2] != ext[s] or not repeat_rule)
+            ):
+                terms.append(beta[t + 1, s + 2])
+            beta[t, s] = torch.logsumexp(torch.stack(terms), 0) + (lp[t, ext[s]] if emit else 0.0)
+    return beta
+
+
+def backward_no_repeat_rule(log_probs, target, blank=0):
+    """Skips between two equal labels."""
+    return _backward(log_probs, target, blank, repeat_rule=False)
+
+
+def backward_without_own_emission(log_probs, target, blank=0):
+    """Leaves out y^t of the state's own label (the other common convention)."""
+    return _backward(log_probs, target, blank, emit=False)
+
+
+def backward_ends_on_last_state_only(log_probs, target, blank=0):
+    return _backward(log_probs, target, blank, ends=1)
+
+
+def count_without_repeat_rule(target, n_frames):
+    """Counts skips between equal labels too."""
+    ext = _ext(target, 0)
+    count = [1 if s < 2 else 0 for s in range(len(ext))]
+    for _ in range(n_frames - 1):
+        count = [
+            count[s] + (count[s - 1] if s else 0) + (count[s - 2] if s >= 2 and ext[s] != 0 else 0)
+            for s in range(len(ext))
+        ]
+    return sum(count[-2:])
+
+
+def count_starts_on_blank_only(target, n_frames):
+    """Forgets that a path may start directly with the first label."""
+    ext = _ext(target, 0)
+    count = [1] + [0] * (len(ext) - 1)
+    for _ in range(n_frames - 1):
+        count = [
+            count[s]
+            + (count[s - 1] if s else 0)
+            + (count[s - 2] if s >= 2 and ext[s] != 0 and ext[s] != ext[s - 2] else 0)
+            for s in range(len(ext))
+        ]
+    return sum(count[-2:])
+
+
+def count_by_binomial_ignoring_repeats(target, n_frames):
+    """C(T + U, T - U): right only when no two neighbouring labels are equal."""
+    u = len(target)
+    return math.comb(n_frames + u, n_frames - u) if n_frames >= u else 0
+
+
 WRONG = {
     "collapse": [
         ("drops blanks before merging repeats", collapse_drops_blanks_first),
@@ -99,5 +172,15 @@ WRONG = {
         ("skips between two equal labels (forgotten repeat rule)", forward_no_repeat_rule),
         ("multiplies probabilities instead of adding logs", forward_in_probabilities),
         ("ends only on the final blank", forward_ends_on_last_state_only),
+    ],
+    "ctc_backward": [
+        ("skips between two equal labels (forgotten repeat rule)", backward_no_repeat_rule),
+        ("leaves out the state's own emission y^t", backward_without_own_emission),
+        ("starts only from the final blank", backward_ends_on_last_state_only),
+    ],
+    "count_alignments": [
+        ("allows the skip between equal labels", count_without_repeat_rule),
+        ("starts only on the blank", count_starts_on_blank_only),
+        ("uses the binomial that ignores repeats", count_by_binomial_ignoring_repeats),
     ],
 }
