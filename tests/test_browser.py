@@ -1,9 +1,10 @@
 """The course in a real browser: JupyterLab on 127.0.0.1 driven by headless Chromium (Playwright).
 
-Opens the CTC and decoding notebooks, runs them, moves a slider and checks that the dependent
-figure/text changed; then records from Chromium's fake microphone (playing a synthetic utterance)
-with the record widget of the quickstart and checks the transcript. Screenshots are saved under
-``DSLEARN_ARTIFACTS`` (default ``test-artifacts/``).
+Opens chapters 03 (CTC), 06 (decoding) and 00 (quickstart), runs them, checks that their figures
+are drawn, moves a slider and checks that the dependent figure/text changed; then records from
+Chromium's fake microphone (playing a synthetic utterance) with the record widget of the
+quickstart and checks the transcript. Screenshots are saved under ``DSLEARN_ARTIFACTS``
+(default ``test-artifacts/``).
 
 Needs Debian's Chromium (``.ci/run`` installs it; browsers cannot be downloaded here).
 """
@@ -151,6 +152,17 @@ def _wait_all_ran(page, timeout: float) -> bool:
     return False
 
 
+def figures_shown(page, name: str, minimum: int) -> int:
+    """Count the figures (PNG images) the chapter drew in the browser; save a shot of the first."""
+    images = page.locator(".jp-OutputArea-output img[src^='data:image/png'], .jp-RenderedImage img")
+    count = images.count()
+    assert count >= minimum, f"{name}: {count} figures shown, expected at least {minimum}"
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    images.first.scroll_into_view_if_needed()
+    images.first.screenshot(path=str(ARTIFACTS / f"{name}_first_figure.png"))
+    return count
+
+
 def slider_handle(page, label: str):
     slider = page.locator(".widget-slider", has=page.locator(f".widget-label:text-is('{label}')"))
     return slider.locator(".noUi-handle").first
@@ -174,6 +186,7 @@ def wait_until(read, condition, timeout: float = 60.0):
 
 def test_ctc_explorer_redraws_when_the_path_slider_moves(chromium, lab):
     page = run_notebook(chromium, lab, "03_ctc_from_scratch.ipynb")
+    figures_shown(page, "03_ctc_from_scratch", minimum=4)
     explorer = page.locator(".widget-vbox", has=page.locator(".widget-label:text-is('path')")).last
     explorer.scroll_into_view_if_needed()
     text = explorer.locator(".widget-html-content").first
@@ -193,6 +206,7 @@ def test_ctc_explorer_redraws_when_the_path_slider_moves(chromium, lab):
 
 def test_decoding_explorer_updates_hypotheses_when_the_beam_narrows(chromium, lab):
     page = run_notebook(chromium, lab, "06_decoding.ipynb")
+    figures_shown(page, "06_decoding", minimum=2)
     wer = page.locator(".dslearn-beam-wer").last
     wer.scroll_into_view_if_needed()
     before = wer.inner_text()
@@ -213,6 +227,7 @@ def test_record_widget_transcribes_the_fake_microphone(chromium, lab, fake_micro
 
     _, seconds = fake_microphone
     page = run_notebook(chromium, lab, "00_quickstart.ipynb")
+    figures_shown(page, "00_quickstart", minimum=1)
     button = page.locator("button.dslearn-record").last
     button.scroll_into_view_if_needed()
     button.click()

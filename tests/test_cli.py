@@ -57,10 +57,12 @@ def test_demo_runs_end_to_end(tmp_path):
         str(tmp_path / "run"),
         "--hours",
         "0.01",
-        "--minutes",
-        "0.05",
+        "--steps",
+        "3",
     )
     assert out.returncode == 0, out.stderr
+    assert "for 3 steps" in out.stdout and "What to expect" in out.stdout
+    assert "best dev CER" in out.stdout
     assert "(batch, frames, n_mels)" in out.stdout
     assert "test-unseen-voices" in out.stdout and "reference:" in out.stdout
     assert (tmp_path / "run" / "last.safetensors").is_file()
