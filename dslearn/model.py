@@ -4,7 +4,10 @@ Two families, both trained with CTC:
 
 * ``DeepSpeech1`` (Hannun et al. 2014; Mozilla DeepSpeech): each frame sees a window of
   ``2 * context + 1`` feature frames, goes through three clipped-ReLU dense layers, one recurrent
-  layer, one more dense layer and the output layer. One output per input frame.
+  layer, one more dense layer and the output layer. One output per input frame. The paper's
+  recurrent layer is a bidirectional clipped-ReLU RNN (``rnn_type="rnn", bidirectional=True``;
+  it sums the directions, dslearn concatenates them); the ``ds1`` preset follows Mozilla's
+  implementation instead: a unidirectional LSTM and 9 frames of context.
 * ``DeepSpeech2`` (Amodei et al. 2016): 2-3 Conv2d layers over (frequency, time) with batch norm and
   clipped ReLU, whose time strides shorten the sequence; a stack of (bi)directional GRU/LSTM layers
   with optional sequence-wise batch norm; in unidirectional (streaming) mode a lookahead
@@ -324,7 +327,10 @@ PRESETS: dict[str, ModelConfig] = {
     # The default: a GPU trains it in well under an hour on the synthetic corpus.
     "small": ModelConfig(rnn_hidden=320, rnn_layers=3),
     "base": _BASE,
-    # Streaming: unidirectional GRUs with a lookahead convolution of 200 ms (20 frames at 10 ms).
+    # Streaming: unidirectional GRUs with a lookahead convolution over 20 output frames; output
+    # frames are 20 ms apart (time stride 2), so it sees 400 ms of future audio, and the conv
+    # front end another 150 ms (half of each 11-frame kernel): future_frames() = 55 frames,
+    # 550 ms of algorithmic latency.
     "small-streaming": ModelConfig(rnn_hidden=384, rnn_layers=3, bidirectional=False),
     # Recipes (dslearn.train.RECIPES adds their batch sizes and schedules).
     # FSDD digits: the tiny model, with dropout between the GRUs against 4-speaker overfitting.
@@ -412,3 +418,26 @@ def time_stride(cfg: ModelConfig) -> int:
     """How many input frames make one output frame (2 for most DS2 presets: 20 ms per output;
     3 for ``tiny``)."""
     return 1 if cfg.arch == "ds1" else math.prod(s[1] for s in cfg.conv_strides)
+
+
+def future_frames(cfg: ModelConfig) -> int | None:
+    """Input frames of future context: output frame ``t'`` depends on input frames up to
+    ``r * t' + future_frames(cfg)``, with ``r = time_stride(cfg)`` (None: bidirectional, the
+    RNN sees the whole utterance).
+
+    Times the hop (10 ms) it is the model's algorithmic latency, what a streaming recognizer must
+    wait before it can emit a frame, however fast it computes. Each conv layer pads half its
+    kernel in time on both sides, so it looks ``kernel // 2`` of its input frames ahead, which are
+    ``jump`` input frames apart (the product of the strides below it); a lookahead convolution
+    of ``tau`` frames adds ``tau`` output frames, ``tau * r`` input frames. DS1 sees ``context``
+    frames ahead.
+    """
+    if cfg.bidirectional:
+        return None
+    if cfg.arch == "ds1":
+        return cfg.context
+    frames, jump = 0, 1
+    for kernel, stride in zip(cfg.conv_kernels, cfg.conv_strides):
+        frames += (kernel[1] // 2) * jump
+        jump *= stride[1]
+    return frames + (cfg.lookahead * jump if cfg.lookahead > 0 else 0)
