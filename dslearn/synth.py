@@ -1379,3 +1379,42 @@ def describe_corpus(out_dir: str | os.PathLike, summary: dict | None = None) -> 
         timing = " ".join(f"{w['word']}@{w['start']:.2f}-{w['end']:.2f}" for w in row["words"])
         lines.append(f"    {timing}")
     return "\n".join(lines)
+
+
+def add_noise_to_manifest(
+    manifest: str | os.PathLike,
+    out_dir: str | os.PathLike,
+    snr_db: float,
+    color: str = "white",
+    seed: int = 0,
+) -> Path:
+    """A noisy copy of a manifest: each utterance plus noise at ``snr_db`` dB SNR (``add_noise``).
+
+    The SNR is measured over the words' span when the manifest has word times (as the synthetic
+    corpus does), else over the whole file. Utterance ``i`` gets noise seeded by ``(seed, i)``.
+    Audio goes to ``out_dir/audio/``, the manifest to ``out_dir/<manifest name>``, which is
+    returned; an existing copy is reused.
+    """
+    from dslearn.audio import load, save
+    from dslearn.data import read_manifest, write_manifest
+
+    out_dir = Path(out_dir)
+    target = out_dir / Path(manifest).name
+    if target.exists():
+        return target
+    noisy = []
+    for i, utt in enumerate(read_manifest(manifest)):
+        audio = load(utt.audio_filepath).numpy()
+        span = None
+        if utt.words:
+            span = (
+                round(utt.words[0]["start"] * SAMPLE_RATE),
+                round(utt.words[-1]["end"] * SAMPLE_RATE),
+            )
+        mixed = add_noise(audio, snr_db, color, np.random.default_rng([seed, i]), span)
+        peak = float(np.abs(mixed).max())
+        if peak > 0.99:
+            mixed = mixed * np.float32(0.99 / peak)  # scale rather than clip; keeps the SNR
+        path = save(out_dir / "audio" / f"{i:06d}.wav", mixed)
+        noisy.append(dataclasses.replace(utt, audio_filepath=path.resolve()))
+    return write_manifest(target, noisy)
