@@ -82,7 +82,7 @@ def main() -> None:
         text = normalize(line["text"])
         try:
             wave = asr.as_audio(wav)
-            log_probs = alignment.emissions(asr, wave)
+            log_probs = asr.chunked_emissions(wave)
             path, scores = alignment.forced_align(log_probs, asr.alphabet.encode(text), text=text)
         except ValueError as err:  # too short for its transcript, or not in the alphabet
             failed.append(f"{wav}: {err}")

@@ -9,14 +9,23 @@ CTC forward algorithm (``dslearn.ctc.ctc_forward_reference``), with ``max`` in p
 
 Pipeline::
 
-    audio (samples,) --emissions--> log-probs (T, C) --forced_align--> path (T,), scores (T,)
+    audio (samples,) --Recognizer.chunked_emissions--> log-probs (T, C)
+        --forced_align--> path (T,), scores (T,)
         --token_segments--> one TokenSegment per character (frames)
         --word_segments--> one WordSegment per word (seconds)
         --with_speech_onset--> the first word starts where the audio's energy says speech starts
+        --alignment_warnings--> whether the scores say the transcript was not what was said
 
-``align(asr, audio, text)`` runs all of it. ``viterbi_align_reference`` is the version to read
-next to a notebook; ``forced_align`` is the fast one (``torchaudio.functional.forced_align``), and
-the tests prove the two find the same path.
+This module works on log-probabilities and knows nothing of the model that made them:
+``align_log_probs(log_probs, text, alphabet, frame_shift)`` runs the steps after the emissions,
+and ``Recognizer.align(audio, text)`` (``dslearn.inference``) runs all of them.
+``viterbi_align_reference`` is the version to read next to a notebook; ``forced_align`` is the
+fast one (``torchaudio.functional.forced_align``), and the tests prove the two find the same path.
+
+Forced alignment always finds a path, even for a transcript of something else; its scores tell:
+``alignment_warnings`` compares them with ``MISMATCH_PATH_PROBABILITY`` (mean path probability
+per frame) and ``UNHEARD_WORD_SCORE`` (per word), thresholds measured on matching and mismatched
+transcripts (see their comment).
 
 Units: frames are output frames of the model, ``frame_shift`` seconds apart (20 ms for the DS2
 presets: a 10 ms feature hop times a time stride of 2). Frame ``t`` is centred on time
@@ -28,16 +37,13 @@ from __future__ import annotations
 
 import dataclasses
 import math
-import os
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
-import numpy as np
 import torch
 import torchaudio
 
 from dslearn.ctc import extend_with_blanks
-from dslearn.inference import Recognizer
 from dslearn.text import Alphabet, normalize
 
 NEG_INF = float("-inf")
@@ -90,6 +96,11 @@ class Alignment:
 
     def __len__(self) -> int:
         return len(self.words)
+
+    def warnings(self) -> list[str]:
+        """Why the transcript seems not to match the audio; empty if it does
+        (``alignment_warnings``)."""
+        return alignment_warnings(self)
 
 
 # --- the Viterbi path ----------------------------------------------------------------------------
@@ -358,123 +369,113 @@ def with_speech_onset(words: list[WordSegment], onset: float) -> list[WordSegmen
     return [dataclasses.replace(words[0], start=round(onset, 3)), *words[1:]]
 
 
-# --- emissions for long audio --------------------------------------------------------------------
+# --- everything together, on emissions ----------------------------------------------------------
 
 
-def emissions(
-    asr: Recognizer,
-    audio: str | os.PathLike | torch.Tensor | np.ndarray,
-    chunk_seconds: float = 20.0,
-    overlap_seconds: float = 2.0,
-) -> torch.Tensor:
-    """Per-frame log-probabilities ``(T, C)`` (CPU, float32) of a file or ``(samples,)`` audio.
-
-    Audio longer than ``chunk_seconds`` goes through the model in chunks that overlap by
-    ``overlap_seconds``, so memory stays bounded however long the recording. Chunks start on
-    whole output frames (``frame_shift * sample_rate`` samples), so local frame ``k`` of a chunk
-    starting at frame ``o`` *is* frame ``o + k`` of the whole file, and ``T`` equals the frames of
-    a single pass. Each chunk keeps only the frames in the middle of its overlaps (at least
-    ``overlap_seconds / 2`` from any cut), where the bidirectional model saw enough context on
-    both sides; the values then differ from a single pass only through per-chunk feature
-    normalization and the context beyond that margin.
-    """
-    wave = asr.as_audio(audio)
-    hop = round(asr.frame_shift * asr.sample_rate)  # samples per output frame
-    chunk = max(1, int(chunk_seconds * asr.sample_rate) // hop)  # frames per chunk
-    half = round(overlap_seconds * asr.sample_rate / hop / 2)  # frames kept out of each overlap
-    step = chunk - 2 * half  # frames between chunk starts
-    if step <= 0:
-        raise ValueError(
-            f"overlap_seconds={overlap_seconds} leaves nothing of chunk_seconds={chunk_seconds}"
-        )
-    n = wave.numel()
-    if n == 0:
-        raise ValueError("cannot compute emissions of empty audio (0 samples)")
-    starts = [0]  # chunk starts in frames
-    while (starts[-1] + chunk) * hop < n:
-        starts.append(starts[-1] + step)
-
-    # One chunk at a time: memory stays that of one chunk (and on a busy CPU, batches of
-    # chunks were measured to be slower, not faster).
-    pieces = []
-    for index, start in enumerate(starts):
-        chunk_audio = wave[start * hop : min(n, (start + chunk) * hop)]
-        log_probs, out_lengths = asr.log_probs(
-            chunk_audio[None], torch.tensor([chunk_audio.numel()])
-        )
-        length = int(out_lengths[0])
-        keep_from = 0 if index == 0 else half
-        keep_to = length if index == len(starts) - 1 else half + step
-        pieces.append(log_probs[0, keep_from:keep_to].cpu())
-    return torch.cat(pieces)
-
-
-# --- everything together -------------------------------------------------------------------------
-
-
-def align(
-    asr: Recognizer,
-    audio: str | os.PathLike | torch.Tensor | np.ndarray,
+def align_log_probs(
+    log_probs: torch.Tensor,
     text: str,
+    alphabet: Alphabet,
+    frame_shift: float,
     *,
-    chunk_seconds: float = 20.0,
-    overlap_seconds: float = 2.0,
     boundaries: str = "space",
-    onset: bool = True,
 ) -> Alignment:
-    """Align ``text`` to a file or ``(samples,)`` audio at ``asr.sample_rate``.
+    """Align ``text`` to per-frame log-probabilities ``(T, C)`` of one recording.
 
-    The text is normalized like training transcripts (``dslearn.text.normalize``: lowercase,
-    digits as words, punctuation dropped) and must then fit the model's alphabet. Emissions are
-    computed in chunks for long audio (see ``emissions``); ``boundaries`` is explained in
-    ``word_segments`` (``"space"``, the default, comes closest to espeak-ng's word times in
-    ``benchmarks/alignment.py``); with ``onset`` the first word starts where ``speech_onset``
-    finds speech in the audio (``with_speech_onset``). Returns an ``Alignment``: ``.words`` in
-    seconds, ``.chars`` in frames (as the model placed them).
+    Args:
+        log_probs: ``(T, C)`` log-probabilities over ``alphabet`` (blank at its ``blank_id``), as
+            ``Recognizer.chunked_emissions`` computes them.
+        text: the transcript; normalized like training transcripts (``dslearn.text.normalize``:
+            lowercase, digits as words, punctuation dropped), it must then fit ``alphabet``.
+        alphabet: the model's alphabet.
+        frame_shift: seconds per frame of ``log_probs``.
+        boundaries: see ``word_segments`` (``"space"``, the default, comes closest to
+            espeak-ng's word times in ``benchmarks/alignment.py``).
+
+    Returns an ``Alignment``: ``.words`` in seconds, ``.chars`` in frames. With no audio at hand
+    there is no speech onset: ``with_speech_onset(result.words, speech_onset(...))`` adds it, as
+    ``Recognizer.align`` does. ``Alignment.warnings`` says when the text seems not to be what
+    was said.
 
     Raises ``ValueError`` when the text is empty after normalization, has characters outside the
-    alphabet (``TextError``, naming the character), or needs more frames than the audio has.
+    alphabet (``TextError``, naming the character), or needs more frames than ``T``.
     """
     normalized = normalize(text)
     if not normalized:
         raise ValueError(f"nothing to align: {text!r} normalizes to an empty transcript")
-    asr.alphabet.encode(normalized)  # characters outside the alphabet fail before the model runs
-    wave = asr.as_audio(audio)
-    log_probs = emissions(asr, wave, chunk_seconds, overlap_seconds)
-    try:
-        result = align_emissions(asr, log_probs, text, boundaries=boundaries)
-    except ValueError as err:
-        if isinstance(audio, str | os.PathLike):
-            raise ValueError(f"{audio}: {err}") from None
-        raise
-    if onset:
-        result.words = with_speech_onset(result.words, speech_onset(wave, asr.sample_rate))
-    return result
-
-
-def align_emissions(
-    asr: Recognizer, log_probs: torch.Tensor, text: str, *, boundaries: str = "space"
-) -> Alignment:
-    """``align`` on log-probabilities ``(T, C)`` computed before (``emissions``), without audio.
-
-    Decoding and aligning one recording this way takes a single pass through the model. With no
-    audio at hand there is no speech onset: ``with_speech_onset(result.words, speech_onset(...))``
-    adds it, as ``align`` does.
-    """
-    normalized = normalize(text)
-    if not normalized:
-        raise ValueError(f"nothing to align: {text!r} normalizes to an empty transcript")
-    targets = asr.alphabet.encode(normalized)
-    blank = asr.alphabet.blank_id
-    path, scores = forced_align(
-        log_probs, targets, blank, text=normalized, frame_shift=asr.frame_shift
-    )
+    targets = alphabet.encode(normalized)
+    blank = alphabet.blank_id
+    path, scores = forced_align(log_probs, targets, blank, text=normalized, frame_shift=frame_shift)
     chars = token_segments(path, scores, blank)
     return Alignment(
         text=normalized,
-        words=word_segments(chars, asr.alphabet, asr.frame_shift, boundaries),
+        words=word_segments(chars, alphabet, frame_shift, boundaries),
         chars=chars,
-        frame_shift=asr.frame_shift,
+        frame_shift=frame_shift,
         score=math.exp(float(scores.double().mean())),
         n_frames=log_probs.shape[0],
     )
+
+
+# --- does the transcript fit the audio? ---------------------------------------------------------
+
+# Forced alignment always finds *a* path, even for words that were never said; these two
+# thresholds say when its scores mean "the text does not match the audio". Measured with the
+# shipped model by ``benchmarks/alignment_mismatch.py`` on espeak-ng clips of 36 sentences (6 fixed,
+# 30 from the corpus generator) in 5 voices, clean and at 10 dB SNR with 0.4 s reverb:
+#   mean path probability per frame (``Alignment.score``): matching transcripts 0.86-0.99 clean,
+#   0.73-0.97 noisy; another sentence's transcript 0.000-0.070; the same sentence with its middle
+#   word replaced 0.16-0.67 (between: that case is caught word by word, below).
+#   lowest word score: matching transcripts 0.43 and up clean, 0.098 and up noisy (and 0.05 for
+#   "to" in tests/test_align.py's "open the door to the garden"); the replaced word 0.003 at most.
+# Each threshold sits near the geometric mean of the two sides it separates (0.23 and 0.012).
+MISMATCH_PATH_PROBABILITY = 0.2  # below: the transcript as a whole is not what was said
+UNHEARD_WORD_SCORE = 0.01  # below: this word was probably not said (or not where the path put it)
+
+
+def alignment_warnings(
+    result: Alignment,
+    min_path_probability: float = MISMATCH_PATH_PROBABILITY,
+    min_word_score: float = UNHEARD_WORD_SCORE,
+) -> list[str]:
+    """Sentences saying why ``result`` is probably not trustworthy; empty when nothing is wrong.
+
+    The whole transcript is doubted when ``result.score`` (mean path probability per frame) is
+    below ``min_path_probability``; otherwise each word scoring below ``min_word_score`` is named.
+    """
+    if result.score < min_path_probability:
+        return [
+            f"the transcript does not seem to match the audio: path probability per frame "
+            f"{result.score:.3f} is below {min_path_probability} (matching transcripts score "
+            f"about 0.7 or more); the word times are not to be trusted"
+        ]
+    unheard = [w for w in result.words if w.score < min_word_score]
+    if not unheard:
+        return []
+    listed = ", ".join(f"{w.word!r} ({w.score:.3f})" for w in unheard)
+    return [
+        f"{'this word does' if len(unheard) == 1 else 'these words do'} not seem to be in the "
+        f"audio (score below {min_word_score}): {listed}"
+    ]
+
+
+# --- names kept for code written before alignment moved off the recognizer ----------------------
+# They only call the recognizer they are given (anything with ``alphabet``, ``frame_shift``,
+# ``chunked_emissions`` and ``align``); this module imports nothing of ``dslearn.inference``.
+
+
+def emissions(asr, audio, chunk_seconds: float = 20.0, overlap_seconds: float = 2.0):
+    """``asr.chunked_emissions(audio, chunk_seconds, overlap_seconds)``: log-probs ``(T, C)``."""
+    return asr.chunked_emissions(audio, chunk_seconds, overlap_seconds)
+
+
+def align_emissions(
+    asr, log_probs: torch.Tensor, text: str, *, boundaries: str = "space"
+) -> Alignment:
+    """``align_log_probs(log_probs, text, asr.alphabet, asr.frame_shift, boundaries=...)``."""
+    return align_log_probs(log_probs, text, asr.alphabet, asr.frame_shift, boundaries=boundaries)
+
+
+def align(asr, audio, text: str, **options) -> Alignment:
+    """``asr.align(audio, text, **options)`` (see ``dslearn.inference.Recognizer.align``)."""
+    return asr.align(audio, text, **options)

@@ -439,11 +439,12 @@ def _add_align(sub: argparse._SubParsersAction) -> None:
         description="Find when each word of a known transcript is spoken in an audio file. "
         "Alignment always finds some path, so its scores judge the transcript: when the mean "
         "path probability per frame is below 0.2 (dslearn.align.MISMATCH_PATH_PROBABILITY; "
-        "with the shipped model, synthesized speech scores 0.82 to 0.97 against its own "
-        "transcript and 0.005 to 0.05 against another sentence's), a warning on stderr says the "
-        "transcript does not seem to match the audio; otherwise each word scoring below 0.05 "
-        "(dslearn.align.UNHEARD_WORD_SCORE; spoken words score 0.23 or more) is named on stderr "
-        "as probably not spoken. The alignment is printed either way, and the exit status is 0.",
+        "with the shipped model, synthesized speech scores 0.73 to 0.99 against its own "
+        "transcript and at most 0.07 against another sentence's), a warning on stderr says the "
+        "transcript does not seem to match the audio; otherwise each word scoring below 0.01 "
+        "(dslearn.align.UNHEARD_WORD_SCORE; a word that was not said scores 0.003 or less) is "
+        "named on stderr as probably not spoken. The alignment is printed either way, and the "
+        "exit status is 0.",
     )
     p.add_argument("audio", help="audio file (wav, flac, ogg); minutes long is fine")
     p.add_argument("text", help="the transcript, as spoken")

@@ -286,14 +286,119 @@ class Recognizer:
                 results[i].hypothesis = hyp
             yield from results
 
-    def align(self, audio: str | os.PathLike | torch.Tensor, text: str, **options):
-        """When each word of ``text`` is spoken: ``dslearn.align.align(self, audio, text)``.
+    def chunked_emissions(
+        self,
+        audio: str | os.PathLike | torch.Tensor | np.ndarray,
+        chunk_seconds: float = 20.0,
+        overlap_seconds: float = 2.0,
+    ) -> torch.Tensor:
+        """Log-probabilities ``(T, C)`` of one file or ``(samples,)`` audio, however long it is:
+        ``chunked_emissions(self, audio, ...)``."""
+        return chunked_emissions(self, audio, chunk_seconds, overlap_seconds)
+
+    def align(self, audio: str | os.PathLike | torch.Tensor | np.ndarray, text: str, **options):
+        """When each word of ``text`` is spoken: ``align(self, audio, text, **options)``.
 
         Returns an ``Alignment`` whose ``.words`` hold ``word``, ``start``, ``end`` (seconds).
         """
-        from dslearn.align import align
-
         return align(self, audio, text, **options)
+
+
+def chunked_emissions(
+    asr: Recognizer,
+    audio: str | os.PathLike | torch.Tensor | np.ndarray,
+    chunk_seconds: float = 20.0,
+    overlap_seconds: float = 2.0,
+) -> torch.Tensor:
+    """Per-frame log-probabilities ``(T, C)`` (CPU, float32) of a file or ``(samples,)`` audio.
+
+    Audio longer than ``chunk_seconds`` goes through the model in chunks that overlap by
+    ``overlap_seconds``, so memory stays bounded however long the recording. Chunks start on
+    whole output frames (``frame_shift * sample_rate`` samples), so local frame ``k`` of a chunk
+    starting at frame ``o`` *is* frame ``o + k`` of the whole file, and ``T`` equals the frames of
+    a single pass. Each chunk keeps only the frames in the middle of its overlaps (at least
+    ``overlap_seconds / 2`` from any cut), where the bidirectional model saw enough context on
+    both sides; the values then differ from a single pass only through per-chunk feature
+    normalization and the context beyond that margin.
+
+    ``asr`` needs only ``as_audio``, ``log_probs``, ``frame_shift`` and ``sample_rate``.
+    """
+    wave = asr.as_audio(audio)
+    hop = round(asr.frame_shift * asr.sample_rate)  # samples per output frame
+    chunk = max(1, int(chunk_seconds * asr.sample_rate) // hop)  # frames per chunk
+    half = round(overlap_seconds * asr.sample_rate / hop / 2)  # frames kept out of each overlap
+    step = chunk - 2 * half  # frames between chunk starts
+    if step <= 0:
+        raise ValueError(
+            f"overlap_seconds={overlap_seconds} leaves nothing of chunk_seconds={chunk_seconds}"
+        )
+    n = wave.numel()
+    if n == 0:
+        raise ValueError("cannot compute emissions of empty audio (0 samples)")
+    starts = [0]  # chunk starts in frames
+    while (starts[-1] + chunk) * hop < n:
+        starts.append(starts[-1] + step)
+
+    # One chunk at a time: memory stays that of one chunk (and on a busy CPU, batches of
+    # chunks were measured to be slower, not faster).
+    pieces = []
+    for index, start in enumerate(starts):
+        chunk_audio = wave[start * hop : min(n, (start + chunk) * hop)]
+        log_probs, out_lengths = asr.log_probs(
+            chunk_audio[None], torch.tensor([chunk_audio.numel()])
+        )
+        length = int(out_lengths[0])
+        keep_from = 0 if index == 0 else half
+        keep_to = length if index == len(starts) - 1 else half + step
+        pieces.append(log_probs[0, keep_from:keep_to].cpu())
+    return torch.cat(pieces)
+
+
+def align(
+    asr: Recognizer,
+    audio: str | os.PathLike | torch.Tensor | np.ndarray,
+    text: str,
+    *,
+    chunk_seconds: float = 20.0,
+    overlap_seconds: float = 2.0,
+    boundaries: str = "space",
+    onset: bool = True,
+):
+    """Align ``text`` to a file or ``(samples,)`` audio at ``asr.sample_rate``.
+
+    The recognizer's side of forced alignment: emissions in chunks (``chunked_emissions``), then
+    ``dslearn.align.align_log_probs``, which sees only log-probabilities. The text is normalized
+    like training transcripts (``dslearn.text.normalize``: lowercase, digits as words, punctuation
+    dropped) and must then fit the model's alphabet. ``boundaries`` is explained in
+    ``dslearn.align.word_segments`` (``"space"``, the default, comes closest to espeak-ng's word
+    times in ``benchmarks/alignment.py``); with ``onset`` the first word starts where
+    ``dslearn.align.speech_onset`` finds speech in the audio. Returns a ``dslearn.align.Alignment``:
+    ``.words`` in seconds, ``.chars`` in frames (as the model placed them);
+    ``dslearn.align.alignment_warnings(result)`` says whether the text seems to match the audio.
+
+    Raises ``ValueError`` when the text is empty after normalization, has characters outside the
+    alphabet (``TextError``, naming the character), or needs more frames than the audio has.
+    """
+    from dslearn.align import align_log_probs, speech_onset, with_speech_onset
+    from dslearn.text import normalize
+
+    normalized = normalize(text)
+    if not normalized:
+        raise ValueError(f"nothing to align: {text!r} normalizes to an empty transcript")
+    asr.alphabet.encode(normalized)  # characters outside the alphabet fail before the model runs
+    wave = asr.as_audio(audio)
+    log_probs = chunked_emissions(asr, wave, chunk_seconds, overlap_seconds)
+    try:
+        result = align_log_probs(
+            log_probs, text, asr.alphabet, asr.frame_shift, boundaries=boundaries
+        )
+    except ValueError as err:
+        if isinstance(audio, str | os.PathLike):
+            raise ValueError(f"{audio}: {err}") from None
+        raise
+    if onset:
+        result.words = with_speech_onset(result.words, speech_onset(wave, asr.sample_rate))
+    return result
 
 
 def _chunk_spans(n: int, sr: int, opts: ChunkOptions) -> list[tuple[int, int]]:

@@ -415,7 +415,8 @@ class Recorder:
         self.upload = w.FileUpload(
             accept="audio/*,.wav,.flac,.ogg", multiple=False, description="upload"
         )
-        self.image = w.Image(format="png")
+        # An Image with no value shows the browser's broken-image icon: hidden until a recording.
+        self.image = w.Image(format="png", layout=w.Layout(display="none"))
         self.text = w.HTML("record or upload a clip")
         self.result: dict = {}
         self.mic.observe(lambda change: self._from_base64(change["new"]), names="wav_base64")
@@ -458,9 +459,9 @@ class Recorder:
             return {}
         # One pass through the model (in chunks if the recording is long), then both decoders
         # and the alignment on the same posteriors.
-        from dslearn.align import align_emissions, emissions, speech_onset, with_speech_onset
+        from dslearn.align import align_log_probs, speech_onset, with_speech_onset
 
-        log_probs = emissions(self.asr, audio)
+        log_probs = self.asr.chunked_emissions(audio)
         padded, lengths = log_probs[None], torch.tensor([log_probs.shape[0]])
         greedy = self.asr.greedy(padded, lengths)[0].text
         lm_text = ""
@@ -469,7 +470,8 @@ class Recorder:
         best = lm_text or greedy
         words = []
         if best:
-            words = align_emissions(self.asr, log_probs, best, boundaries="space").words
+            asr = self.asr
+            words = align_log_probs(log_probs, best, asr.alphabet, asr.frame_shift).words
             words = with_speech_onset(words, speech_onset(audio, self.asr.sample_rate))
         seconds = audio.numel() / self.asr.sample_rate
         self.result = {"greedy": greedy, "lm": lm_text, "words": words, "seconds": seconds}
@@ -483,6 +485,7 @@ class Recorder:
         plot.waveform(audio, self.asr.sample_rate, ax=a, words=words)
         plot.spectrogram(feats[0].cpu(), cfg.hop_length / cfg.sample_rate, ax=b, words=words)
         self.image.value = plot.to_png(fig)
+        self.image.layout.display = None  # shown from the first recording on
         self.text.value = (
             "<table><tr><td>greedy</td>"
             f"<td><code class='dslearn-greedy'>{html.escape(greedy)}</code></td></tr>"

@@ -1,12 +1,16 @@
 """Forced alignment: the readable Viterbi equals torchaudio's, segments, chunking, a real model."""
 
 import math
+import subprocess
+import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
 import torch
 
 from dslearn import align as A
+from dslearn import inference
 from dslearn.ctc import alignments
 from dslearn.text import Alphabet
 
@@ -183,7 +187,9 @@ class RampRecognizer:
 def test_chunked_emissions_line_up_with_a_single_pass(seconds):
     n = int(seconds * 16000) + 7  # not a whole number of frames
     ramp = torch.arange(n, dtype=torch.float32)
-    out = A.emissions(RampRecognizer(), ramp, chunk_seconds=10.0, overlap_seconds=1.0)
+    out = inference.chunked_emissions(
+        RampRecognizer(), ramp, chunk_seconds=10.0, overlap_seconds=1.0
+    )
     assert out.shape == (n // 320 + 1, len(ALPHABET))
     # Frame t came from file sample t * 320: the chunks' frames sit exactly on the file's.
     assert torch.equal(out[:, 0], torch.arange(out.shape[0], dtype=torch.float32) * 320)
@@ -191,18 +197,20 @@ def test_chunked_emissions_line_up_with_a_single_pass(seconds):
 
 def test_overlap_must_leave_room():
     with pytest.raises(ValueError, match="overlap"):
-        A.emissions(RampRecognizer(), torch.zeros(16000 * 30), chunk_seconds=2, overlap_seconds=4)
+        inference.chunked_emissions(
+            RampRecognizer(), torch.zeros(16000 * 30), chunk_seconds=2, overlap_seconds=4
+        )
 
 
 def test_align_explains_audio_too_short_for_its_text():
     with pytest.raises(
         ValueError, match=r"'hello you' needs at least 10 frames.*only 6 frames \(0.12 s"
     ):
-        A.align(RampRecognizer(), torch.zeros(1800), "hello you")
+        inference.align(RampRecognizer(), torch.zeros(1800), "hello you")
     with pytest.raises(ValueError, match="normalizes to an empty"):
-        A.align(RampRecognizer(), torch.zeros(16000), "?!")
+        inference.align(RampRecognizer(), torch.zeros(16000), "?!")
     with pytest.raises(ValueError, match="not in the alphabet"):
-        A.align(RampRecognizer(), torch.zeros(16000), "hello 世界")
+        inference.align(RampRecognizer(), torch.zeros(16000), "hello 世界")
 
 
 # --- with the shipped model ----------------------------------------------------------------------
@@ -222,7 +230,7 @@ def test_align_synthesized_speech(asr):
     from dslearn.synth import synthesize
 
     audio, reference = synthesize(FOX, voice="en-us+m3")
-    result = A.align(asr, torch.from_numpy(audio), FOX.upper() + ".")
+    result = asr.align(torch.from_numpy(audio), FOX.upper() + ".")
     assert result.text == FOX
     assert [w.word for w in result.words] == FOX.split()
     assert len(result.chars) == len(FOX)
@@ -231,13 +239,57 @@ def test_align_synthesized_speech(asr):
     assert sum(close) >= 0.8 * len(close), list(zip(result.words, reference))
 
 
-def test_align_emissions_equals_align_on_the_audio(asr):
+def test_align_log_probs_equals_align_on_the_audio(asr):
     from dslearn.synth import synthesize
 
     audio = torch.from_numpy(synthesize(FOX, voice="en-us+f2")[0])
-    direct = A.align(asr, audio, FOX, boundaries="space", onset=False)
-    reused = A.align_emissions(asr, A.emissions(asr, audio), FOX, boundaries="space")
+    direct = asr.align(audio, FOX, boundaries="space", onset=False)
+    log_probs = asr.chunked_emissions(audio)
+    reused = A.align_log_probs(log_probs, FOX, asr.alphabet, asr.frame_shift, boundaries="space")
     assert reused == direct
+    # The names notebooks written before the move use still give the same results.
+    assert torch.equal(A.emissions(asr, audio), log_probs)
+    assert A.align_emissions(asr, log_probs, FOX) == direct
+    assert A.align(asr, audio, FOX, onset=False) == direct
+
+
+def test_align_module_does_not_import_the_recognizer():
+    # Alignment works on emissions; the recognizer calls it, never the other way round.
+    code = "import sys, dslearn.align; print('dslearn.inference' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "False"
+    source = Path(A.__file__).read_text(encoding="utf-8")
+    assert (
+        "dslearn.inference import" not in source and "from dslearn import inference" not in source
+    )
+
+
+def test_alignment_warnings_follow_the_thresholds():
+    def alignment(score: float, word_scores: list[float]) -> A.Alignment:
+        words = [A.WordSegment(f"w{i}", i, i + 1, s) for i, s in enumerate(word_scores)]
+        return A.Alignment("", words, [], 0.02, score, 10)
+
+    assert alignment(0.9, [0.9, 0.3]).warnings() == []
+    (whole,) = alignment(A.MISMATCH_PATH_PROBABILITY - 0.01, [0.9, 0.0]).warnings()
+    assert "does not seem to match the audio" in whole
+    (word,) = alignment(0.5, [0.9, A.UNHEARD_WORD_SCORE / 2, 0.2]).warnings()
+    assert "'w1'" in word and "'w0'" not in word and "'w2'" not in word
+
+
+def test_warnings_tell_matching_from_mismatched_transcripts(asr):
+    # The thresholds' measurements (benchmarks/alignment_mismatch.py), on other clips.
+    from dslearn.synth import synthesize
+
+    text = "open the door to the garden"
+    audio = torch.from_numpy(synthesize(text, voice="en-us+f2", seed=7)[0])
+    assert asr.align(audio, text).warnings() == []
+    mismatch = asr.align(audio, "call my sister on sunday")
+    assert mismatch.score < A.MISMATCH_PATH_PROBABILITY, mismatch.score
+    assert "does not seem to match" in mismatch.warnings()[0]
+    one_word = asr.align(audio, "open the window to the garden")
+    assert one_word.score >= A.MISMATCH_PATH_PROBABILITY, one_word.score
+    assert "'window'" in one_word.warnings()[0] and "'garden'" not in one_word.warnings()[0]
 
 
 def test_speech_onset_finds_the_end_of_leading_silence():
@@ -267,7 +319,7 @@ def test_first_word_starts_at_the_speech_onset(asr):
     audio, reference = synthesize("she sells sea shells", voice="en-us+m3")
     silence = np.zeros(int(0.4 * 16000), dtype=audio.dtype)
     audio = torch.from_numpy(np.concatenate([silence, audio]))
-    first = A.align(asr, audio, "she sells sea shells").words[0]
+    first = asr.align(audio, "she sells sea shells").words[0]
     assert abs(first.start - (0.4 + reference[0]["start"])) <= 0.05, (first, reference[0])
 
 
@@ -293,7 +345,7 @@ def test_align_long_audio_in_chunks(asr):
     text = " ".join(w["word"] for w in reference)
     assert 60.0 <= offset <= 90.0
 
-    result = A.align(asr, audio, text, chunk_seconds=20.0, overlap_seconds=2.0)
+    result = asr.align(audio, text, chunk_seconds=20.0, overlap_seconds=2.0)
     assert [w.word for w in result.words] == text.split()
     starts = [w.start for w in result.words]
     ends = [w.end for w in result.words]
@@ -303,7 +355,7 @@ def test_align_long_audio_in_chunks(asr):
     close = [abs(w.start - r["start"]) <= 0.1 for w, r in zip(result.words, reference)]
     assert sum(close) >= 0.8 * len(close)
     # One pass over the whole minute (fine on this model) gives (nearly) the same boundaries.
-    single = A.align(asr, audio, text, chunk_seconds=120.0)
+    single = asr.align(audio, text, chunk_seconds=120.0)
     shifts = [abs(a.start - b.start) for a, b in zip(result.words, single.words)]
     assert max(shifts) <= 0.04 and sum(s == 0 for s in shifts) >= 0.9 * len(shifts)
 

@@ -1,22 +1,17 @@
-"""dslearn.audio on real recordings (FSDD, 8 kHz human speech) and on deliberately broken files."""
-
-from pathlib import Path
+"""dslearn.audio on 8 kHz speech (FSDD, else espeak-ng stand-ins) and on broken files."""
 
 import numpy as np
 import pytest
 import soundfile as sf
 import torch
+from conftest import fsdd_recording
 
 from dslearn import audio
 from dslearn.audio import AudioError
 
-FSDD = Path(__file__).resolve().parents[2] / "shared" / "fsdd" / "recordings"
-CLIP = FSDD / "7_jackson_0.wav"
-
-needs_fsdd = pytest.mark.skipif(not CLIP.exists(), reason="../shared/fsdd not present")
+CLIP = fsdd_recording(7, "jackson")  # FSDD's, or an espeak-ng stand-in (tests/conftest.py)
 
 
-@needs_fsdd
 def test_load_resamples_real_speech_to_16k():
     native = audio.load(CLIP, sample_rate=None)
     resampled = audio.load(CLIP)
@@ -31,7 +26,6 @@ def test_load_resamples_real_speech_to_16k():
     assert 0.01 < resampled.abs().max().item() <= 1.0
 
 
-@needs_fsdd
 @pytest.mark.parametrize("suffix", [".wav", ".flac", ".ogg"])
 def test_save_and_load_round_trip(tmp_path, suffix):
     clip = audio.load(CLIP)

@@ -72,9 +72,9 @@ def test_each_chapter_opens_with_mode_and_time_and_ends_with_summary_questions_e
     )
     for part in ("summary", "questions", "exercises"):
         assert part in headings, f"{path.name} has no {part} section"
-    assert any(
-        "NBVAL_CHECK_OUTPUT" in "".join(c["source"]) for c in code
-    ), "no cell whose output nbval compares"
+    assert any("NBVAL_CHECK_OUTPUT" in "".join(c["source"]) for c in code), (
+        "no cell whose output nbval compares"
+    )
 
 
 def test_set_mode_is_honoured_after_import(monkeypatch):

@@ -1,4 +1,4 @@
-"""dslearn.data: manifests, validation, Dataset and collate on real FSDD recordings; the sampler."""
+"""dslearn.data: manifests, validation, Dataset, collate on FSDD (or stand-ins); the sampler."""
 
 import json
 import re
@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 import soundfile as sf
 import torch
+from conftest import DIGITS, fsdd_recording
 
 from dslearn import data
 from dslearn.data import (
@@ -26,16 +27,10 @@ from dslearn.data import (
 )
 from dslearn.text import Alphabet, normalize
 
-FSDD = Path(__file__).resolve().parents[2] / "shared" / "fsdd" / "recordings"
-DIGITS = "zero one two three four five six seven eight nine".split()
-
-needs_fsdd = pytest.mark.skipif(
-    not (FSDD / "0_george_0.wav").exists(), reason="../shared/fsdd not present"
-)
-
 
 def clip(digit: int, speaker: str = "george", take: int = 0) -> Path:
-    return FSDD / f"{digit}_{speaker}_{take}.wav"
+    """FSDD's recording, or its espeak-ng stand-in where FSDD is absent (tests/conftest.py)."""
+    return fsdd_recording(digit, speaker, take)
 
 
 def header_duration(path: Path) -> float:
@@ -65,7 +60,6 @@ def lines_with_problems(problems: list[str]) -> dict[int, list[str]]:
 # --- manifests ---------------------------------------------------------------------------------
 
 
-@needs_fsdd
 def test_write_read_round_trip_keeps_every_field(tmp_path):
     corpus = tmp_path / "corpus"
     (corpus / "wavs").mkdir(parents=True)
@@ -118,7 +112,6 @@ def test_processes_writing_one_manifest_at_once_do_not_collide(tmp_path):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["shared.jsonl"]  # no temporary left
 
 
-@needs_fsdd
 def test_relative_paths_resolve_against_the_manifest_folder_not_the_cwd(tmp_path, monkeypatch):
     corpus = tmp_path / "corpus"
     (corpus / "wavs").mkdir(parents=True)
@@ -182,7 +175,6 @@ def test_read_manifest_reports_every_structural_problem_at_once(tmp_path):
     assert str(path) in str(info.value) and "9 problem(s)" in str(info.value)
 
 
-@needs_fsdd
 def test_validate_manifest_reports_every_bad_line_with_its_line_number(tmp_path):
     def two(take: int, **fields) -> dict:
         # A different recording per line, so that only line 13 repeats a file.
@@ -263,7 +255,6 @@ def digits_manifest(tmp_path) -> Path:
     return write_manifest(tmp_path / "digits.jsonl", utts)
 
 
-@needs_fsdd
 def test_dataset_returns_16k_audio_and_encoded_targets(digits_manifest):
     alphabet = Alphabet()
     dataset = SpeechDataset(digits_manifest, alphabet)
@@ -283,7 +274,6 @@ def test_dataset_returns_16k_audio_and_encoded_targets(digits_manifest):
     assert dataset.total_duration == pytest.approx(sum(dataset.durations))
 
 
-@needs_fsdd
 def test_dataset_normalizes_text_and_applies_transform():
     utts = [Utterance(clip(4), header_duration(clip(4)), "FOUR!"), fsdd_utterance(8)]
     dataset = SpeechDataset(utts, transform=lambda wave: wave[:100] * 0.5)
@@ -294,7 +284,6 @@ def test_dataset_normalizes_text_and_applies_transform():
     assert torch.allclose(example.audio, full[:100] * 0.5)
 
 
-@needs_fsdd
 def test_dataset_unknown_characters_error_drop_skip(tmp_path):
     lines = [fsdd_utterance(d) for d in range(3)]
     lines[1] = Utterance(clip(1), header_duration(clip(1)), "ein straße")
@@ -319,7 +308,6 @@ def test_dataset_unknown_characters_error_drop_skip(tmp_path):
         SpeechDataset(path, on_unknown="ignore")
 
 
-@needs_fsdd
 def test_collate_pads_audio_with_zeros_and_targets_with_blank(digits_manifest):
     dataset = SpeechDataset(digits_manifest)
     examples = [dataset[i] for i in (1, 7, 3)]  # "one", "seven", "three"
@@ -345,7 +333,6 @@ def test_collate_pads_audio_with_zeros_and_targets_with_blank(digits_manifest):
         collate([])
 
 
-@needs_fsdd
 def test_make_loader_yields_every_utterance_once_in_budgeted_batches(digits_manifest):
     dataset = SpeechDataset(digits_manifest)
     loader = make_loader(dataset, max_batch_seconds=3.0, seed=1)

@@ -58,18 +58,48 @@ def test_word_timestamps_are_ordered_and_inside_the_audio(asr, clips):
     assert all(0 <= w.start < w.end <= duration + 0.05 for w in hyp.words)
 
 
-def test_long_audio_is_chunked_without_losing_or_doubling_words(asr, clips):
+@pytest.fixture(scope="module")
+def long_transcripts(asr, clips):
+    """~30 s of the clips with pauses, transcribed in 7 s chunks and in one pass."""
     waves = [audio.load(p) for p in clips]
     gap = torch.zeros(16000)  # a pause between sentences, as in real long recordings
     long = torch.cat([w for wave in waves * 3 for w in (wave, gap)])  # ~30 s
     assert len(long) / 16000 > 25
     chunked = asr.transcribe(long, chunks=ChunkOptions(chunk_seconds=7.0, overlap_seconds=2.0))
     one_pass = asr.transcribe(long, chunks=ChunkOptions(chunk_seconds=60.0))
-    # Chunk edges change the model's context a little, never the words' count or order.
-    assert abs(len(chunked.words) - len(one_pass.words)) <= 2, (chunked.text, one_pass.text)
+    return chunked, one_pass
+
+
+def test_long_audio_is_chunked_in_order_and_close_to_one_pass(long_transcripts):
+    chunked, one_pass = long_transcripts
+    # Chunk edges change the model's context a little: a letter here and there, and where it
+    # puts spaces ("kitchen what is" or "kitchenwatis"), so words are compared by time below.
     assert wer(one_pass.text, chunked.text) < 0.15, (one_pass.text, chunked.text)
     starts = [w.start for w in chunked.words]
     assert starts == sorted(starts) and starts[-1] > 25
+
+
+def _covered(word, others) -> float:
+    """Fraction of ``word``'s time span that the spans of ``others`` cover."""
+    inside = sum(max(0.0, min(word.end, o.end) - max(word.start, o.start)) for o in others)
+    return inside / (word.end - word.start)
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="known bug in inference._stitch: a word of the later chunk that overlaps the word "
+    "kept before it is dropped whole, with the letters it adds (here one pass hears "
+    "'kitchenwatis' at 10.7-12.6 s, the first chunk 'kitchen' up to 11.0 s, and 'watis' is lost)",
+)
+def test_long_audio_is_chunked_without_losing_or_doubling_words(long_transcripts):
+    chunked, one_pass = long_transcripts
+    # Exact, by time: every word one pass hears is heard by the chunks (its span covered), every
+    # word of the chunks was heard by one pass, and no two words of the chunks overlap (a word
+    # kept from two chunks would). The 0.8 only absorbs boundaries moving by a frame or two.
+    lost = [w for w in one_pass.words if _covered(w, chunked.words) < 0.8]
+    extra = [w for w in chunked.words if _covered(w, one_pass.words) < 0.8]
+    doubled = [(a, b) for a, b in zip(chunked.words, chunked.words[1:]) if b.start < a.end]
+    assert (lost, extra, doubled) == ([], [], []), (one_pass.text, chunked.text)
 
 
 def test_stitching_keeps_a_word_seen_by_two_chunks_once():
@@ -138,7 +168,30 @@ def test_transcribe_files_reports_bad_files_and_keeps_the_rest(asr, clips, tmp_p
     assert out.stdout.splitlines() == [f"{clip}: {text}" for clip, text in zip(clips, want)]
     for path in bad:
         assert f"dslearn transcribe: error: {path}" in out.stderr
-    assert "3 of 6 files could not be read" in out.stderr and "Traceback" not in out.stderr
+    assert "3 of 6 files could not be read; the other 3 are transcribed above" in out.stderr
+    assert "Traceback" not in out.stderr
+
+
+def test_transcribe_cli_summary_is_true_when_nothing_was_transcribed(tmp_path):
+    out = _cli("transcribe", "--threads", "1", str(tmp_path / "missing.wav"))
+    assert out.returncode == 2 and out.stdout == ""
+    assert "could not be read; nothing was transcribed" in out.stderr
+    assert "above" not in out.stderr and "Traceback" not in out.stderr
+
+
+@pytest.mark.parametrize(
+    "failed, total, says",
+    [
+        (1, 1, "the file could not be read; nothing was transcribed"),
+        (3, 3, "none of the 3 files could be read; nothing was transcribed"),
+        (1, 2, "1 of 2 files could not be read; the other one is transcribed above"),
+        (2, 5, "2 of 5 files could not be read; the other 3 are transcribed above"),
+    ],
+)
+def test_transcribe_summary_says_what_happened(failed, total, says):
+    from dslearn.cli import _unreadable_summary
+
+    assert _unreadable_summary(failed, total) == says
 
 
 def test_eval_names_every_unreadable_file_before_decoding_any(asr, clips, tmp_path, monkeypatch):
@@ -192,6 +245,7 @@ def test_align_cli_json(tmp_path):
     path = audio.save(tmp_path / "clip.wav", wave)
     out = _cli("align", str(path), text.upper() + "!", "--json")
     assert out.returncode == 0, out.stderr
+    assert "warning" not in out.stderr, out.stderr  # the transcript matches
     record = json.loads(out.stdout.splitlines()[-1])
     assert [w["word"] for w in record["words"]] == text.split()
     for i, (got, ref) in enumerate(zip(record["words"], reference)):
@@ -201,6 +255,26 @@ def test_align_cli_json(tmp_path):
         # first word's start is early (docs/benchmarks.md); later starts follow the speech.
         if i > 0:
             assert abs(got["start"] - ref["start"]) < 0.1, (got, ref)
+
+
+def test_align_cli_warns_when_the_transcript_does_not_match(tmp_path):
+    wave, _ = synth.synthesize("please open the window in the kitchen", voice="en-us+f2", seed=3)
+    path = audio.save(tmp_path / "clip.wav", wave)
+    out = _cli("align", str(path), "what time does the train to london leave")
+    assert out.returncode == 0, out.stderr  # the alignment is still printed
+    assert "leave" in out.stdout
+    assert "warning: the transcript does not seem to match the audio" in out.stderr, out.stderr
+
+
+def test_align_help_documents_the_mismatch_thresholds(capsys):
+    from dslearn.align import MISMATCH_PATH_PROBABILITY, UNHEARD_WORD_SCORE
+    from dslearn.cli import main
+
+    with pytest.raises(SystemExit):
+        main(["align", "--help"])
+    text = " ".join(capsys.readouterr().out.split())
+    assert f"below {MISMATCH_PATH_PROBABILITY} (dslearn.align.MISMATCH_PATH_PROBABILITY" in text
+    assert f"below {UNHEARD_WORD_SCORE} (dslearn.align.UNHEARD_WORD_SCORE" in text
 
 
 def test_align_cli_explains_text_too_long_for_audio(tmp_path):

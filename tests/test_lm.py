@@ -86,19 +86,29 @@ P_UNK = 0.4 / 5  # 0.08: only the uniform share
 
 
 def _check(lm, path, expected):
-    """Our log10_prob, and KenLM's on our ARPA file, match the hand-computed probabilities.
+    """Our log10_prob, and the model read back from our ARPA file, match the hand-computed
+    probabilities (no KenLM needed: ``_check_kenlm`` adds KenLM's reading where it is installed).
 
     ``expected``: (context, word, probability), the context a string, most recent word last.
     """
+    read_back = NGramLM.from_arpa(path)
+    for context, word, p in expected:
+        words = context.split()
+        assert lm.log10_prob(word, words) == pytest.approx(math.log10(p), abs=TOL), (context, word)
+        assert read_back.log10_prob(word, words) == pytest.approx(math.log10(p), abs=TOL)
+
+
+def _check_kenlm(path, expected):
+    """KenLM, reading our ARPA file, gives the hand-computed probabilities."""
     kenlm = pytest.importorskip("kenlm")
     model = kenlm.Model(str(path))
     for context, word, p in expected:
         words = context.split()
-        assert lm.log10_prob(word, words) == pytest.approx(math.log10(p), abs=TOL), (context, word)
         assert kenlm_log10(model, word, words) == pytest.approx(math.log10(p), abs=TOL)
 
 
-def test_bigram_probabilities_by_hand(tmp_path):
+def _bigram_by_hand(tmp_path):
+    """(lm, its ARPA path, hand-computed probabilities) of the order-2 model of TINY."""
     lm = build_lm(TINY, order=2, discounts={1: D_UNI, 2: D_BI})
     path = tmp_path / "tiny2.arpa"
     lm.write_arpa(path)
@@ -125,11 +135,22 @@ def test_bigram_probabilities_by_hand(tmp_path):
         ("", "<unk>", P_UNK),
         ("c a", "b", (2 - 1.0) / 3 + 0.5 * P_B),  # only the last word counts
     ]
+    return lm, path, expected, 0.465 * p_b_a * 0.64
+
+
+def test_bigram_probabilities_by_hand(tmp_path):
+    lm, path, expected, p_sentence = _bigram_by_hand(tmp_path)
     _check(lm, path, expected)
-    assert 10 ** lm.score_sentence("a b") == pytest.approx(0.465 * p_b_a * 0.64)
+    assert 10 ** lm.score_sentence("a b") == pytest.approx(p_sentence)
 
 
-def test_trigram_probabilities_by_hand(tmp_path):
+def test_kenlm_reads_the_bigram_model_as_computed_by_hand(tmp_path):
+    _, path, expected, _ = _bigram_by_hand(tmp_path)
+    _check_kenlm(path, expected)
+
+
+def _trigram_by_hand(tmp_path):
+    """(lm, its ARPA path, hand-computed probabilities) of the order-3 model of TINY."""
     lm = build_lm(TINY, order=3, discounts={1: D_UNI, 2: D_BI, 3: D_TRI})
     path = tmp_path / "tiny3.arpa"
     lm.write_arpa(path)
@@ -155,15 +176,25 @@ def test_trigram_probabilities_by_hand(tmp_path):
         ("b a", "b", p_b_a),  # "b a" never seen: its backoff weight is 1
         ("c a b", "</s>", p_eos_ab),  # only the last two words count
     ]
+    return lm, path, expected, p_a_s * p_b_sa * p_eos_ab
+
+
+def test_trigram_probabilities_by_hand(tmp_path):
+    lm, path, expected, p_sentence = _trigram_by_hand(tmp_path)
     _check(lm, path, expected)
-    assert 10 ** lm.score_sentence("a b") == pytest.approx(p_a_s * p_b_sa * p_eos_ab)
+    assert 10 ** lm.score_sentence("a b") == pytest.approx(p_sentence)
+
+
+def test_kenlm_reads_the_trigram_model_as_computed_by_hand(tmp_path):
+    _, path, expected, _ = _trigram_by_hand(tmp_path)
+    _check_kenlm(path, expected)
 
 
 # --- 2. every distribution sums to one -------------------------------------------------------
 
 
-def test_distributions_sum_to_one(random_lm, random_kenlm):
-    lm, _ = random_lm
+def _words_and_contexts(lm):
+    """Every word the model can predict, and contexts seen, unseen and with unknown words."""
     words = sorted(lm.vocab | {"</s>", "<unk>"})
     assert len(words) == 22
     rng = random.Random(1)
@@ -171,10 +202,21 @@ def test_distributions_sum_to_one(random_lm, random_kenlm):
     contexts = [(), ("<s>",), ("w00",), ("w19",), ("zebra",), ("</s>",), ("<s>", "w00")]
     contexts += [("<s>", "zebra"), ("zebra", "w03"), ("w00", "zebra"), ("w19", "w18")]
     contexts += rng.sample(seen, 20) + [tuple(rng.sample(words[:-2], 2)) for _ in range(20)]
+    return words, contexts
+
+
+def test_distributions_sum_to_one(random_lm):
+    lm, _ = random_lm
+    words, contexts = _words_and_contexts(lm)
     for context in contexts:
         ours = sum(10 ** lm.log10_prob(w, context) for w in words)
-        theirs = sum(10 ** kenlm_log10(random_kenlm, w, context) for w in words)
         assert ours == pytest.approx(1.0, abs=TOL), context
+
+
+def test_kenlm_distributions_of_our_arpa_sum_to_one(random_lm, random_kenlm):
+    words, contexts = _words_and_contexts(random_lm[0])
+    for context in contexts:
+        theirs = sum(10 ** kenlm_log10(random_kenlm, w, context) for w in words)
         assert theirs == pytest.approx(1.0, abs=TOL), context
 
 

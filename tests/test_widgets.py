@@ -123,6 +123,18 @@ def test_recorder_transcribes_uploaded_bytes(asr, clip):
     assert recorder.transcribe_bytes(silence) == {} and "shorter than 0.1 s" in recorder.text.value
 
 
+def test_recorder_shows_no_image_before_a_recording(asr, clip):
+    # An Image widget without a value is drawn as the browser's broken-image icon.
+    pytest.importorskip("anywidget")
+    recorder = widgets.Recorder(asr)
+    assert not recorder.image.value and recorder.image.layout.display == "none"
+    assert "record or upload" in recorder.text.value
+    assert recorder.transcribe_bytes(b"not audio") == {}  # a failure draws nothing either
+    assert recorder.image.layout.display == "none"
+    recorder.transcribe_bytes(widgets.wav_bytes(clip[0]))
+    assert recorder.image.value and recorder.image.layout.display != "none"
+
+
 def test_live_training_draws_posteriors_of_the_tracked_clip(tmp_path, clip):
     import soundfile as sf
 
