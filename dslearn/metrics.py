@@ -132,3 +132,107 @@ def corpus_errors(references: Sequence[str], hypotheses: Sequence[str]) -> dict:
         "word_insertions": w.insertions,
         "chars": c.reference_length,
     }
+
+
+def edit_table(ref: Sequence[str], hyp: Sequence[str]) -> list[list[int]]:
+    """The Levenshtein table ``D`` behind ``align_tokens``: ``(len(ref)+1) x (len(hyp)+1)`` ints.
+
+    ``D[i][j]`` is the fewest edits turning the first ``i`` reference tokens into the first ``j``
+    hypothesis tokens: ``D[i][0] = i`` (delete them all), ``D[0][j] = j`` (insert them all) and
+    ``D[i][j] = min(D[i-1][j] + 1, D[i][j-1] + 1, D[i-1][j-1] + [ref[i-1] != hyp[j-1]])``.
+    ``D[-1][-1]`` is the edit distance. For figures and teaching; ``align_tokens`` also walks back.
+    """
+    n, m = len(ref), len(hyp)
+    table = [[i + j if i == 0 or j == 0 else 0 for j in range(m + 1)] for i in range(n + 1)]
+    for i in range(1, n + 1):
+        for j in range(1, m + 1):
+            diagonal = table[i - 1][j - 1] + (ref[i - 1] != hyp[j - 1])
+            table[i][j] = min(diagonal, table[i - 1][j] + 1, table[i][j - 1] + 1)
+    return table
+
+
+def alignment_path(counts: ErrorCounts) -> list[tuple[int, int]]:
+    """The cells ``(i, j)`` of ``edit_table`` that ``align_tokens``' walk back visits, from
+    ``(0, 0)`` to ``(len(ref), len(hyp))``: a diagonal step is a hit or substitution, a step down
+    (``i`` only) a deletion, a step right (``j`` only) an insertion."""
+    i = j = 0
+    path = [(0, 0)]
+    for r, h in counts.alignment:
+        i, j = i + (r is not None), j + (h is not None)
+        path.append((i, j))
+    return path
+
+
+def utterance_errors(references: Sequence[str], hypotheses: Sequence[str]):
+    """Per-utterance word edits and reference lengths: two ``(n,)`` int numpy arrays."""
+    import numpy as np
+
+    if len(references) != len(hypotheses):
+        raise ValueError(f"{len(references)} references but {len(hypotheses)} hypotheses")
+    counts = [word_errors(r, h) for r, h in zip(references, hypotheses)]
+    errors = np.array([c.errors for c in counts], dtype=np.int64)
+    words = np.array([c.reference_length for c in counts], dtype=np.int64)
+    return errors, words
+
+
+def bootstrap_wer_samples(
+    references: Sequence[str], hypotheses: Sequence[str], n: int = 1000, seed: int = 0
+):
+    """``n`` bootstrap replicates of the corpus WER, resampling whole utterances: ``(n,)`` array.
+
+    Each replicate draws as many utterances as there are, with replacement, and computes
+    ``sum(errors) / sum(words)`` over the draw. Utterances (not words) are resampled because
+    errors within one utterance are not independent: a hard recording spoils several words.
+    """
+    import numpy as np
+
+    errors, words = utterance_errors(references, hypotheses)
+    if len(errors) == 0:
+        raise ValueError("no utterances to resample")
+    rng = np.random.default_rng(seed)
+    draws = rng.integers(0, len(errors), size=(n, len(errors)))
+    total_words = words[draws].sum(axis=1)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        rates = errors[draws].sum(axis=1) / total_words
+    return np.where(total_words == 0, np.nan, rates)
+
+
+@dataclass(frozen=True)
+class WERInterval:
+    """A corpus WER with a bootstrap confidence interval (``level``, e.g. 0.95)."""
+
+    wer: float  # on all utterances: total edits / total reference words
+    low: float  # lower percentile of the bootstrap replicates
+    high: float  # upper percentile
+    utterances: int  # how many utterances it rests on
+    words: int  # how many reference words
+    level: float = 0.95
+
+    def __str__(self) -> str:
+        pct = round(100 * self.level)
+        return (f"WER {self.wer:.3f} [{pct}% CI {self.low:.3f}-{self.high:.3f}] "
+                f"on {self.utterances} utterances, {self.words} words")  # fmt: skip
+
+
+def bootstrap_wer(
+    references: Sequence[str],
+    hypotheses: Sequence[str],
+    n: int = 1000,
+    seed: int = 0,
+    level: float = 0.95,
+) -> WERInterval:
+    """Corpus WER with a percentile bootstrap interval over utterances (see
+    ``bootstrap_wer_samples``): the central ``level`` fraction of ``n`` replicates.
+
+    >>> bootstrap_wer(["a b c", "d e"], ["a b c", "d x"]).wer
+    0.2
+    """
+    import numpy as np
+
+    samples = bootstrap_wer_samples(references, hypotheses, n=n, seed=seed)
+    tail = 100 * (1 - level) / 2
+    low, high = np.nanpercentile(samples, [tail, 100 - tail])
+    errors, words = utterance_errors(references, hypotheses)
+    total = int(words.sum())
+    rate = float(errors.sum() / total) if total else float("nan")
+    return WERInterval(rate, float(low), float(high), len(errors), total, level)
