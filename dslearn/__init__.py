@@ -11,6 +11,15 @@ The pipeline, one module per step: ``audio`` -> ``features`` -> ``model`` -> ``c
 
 from __future__ import annotations
 
+import os
+
+# OpenMP threads that wait for work by spinning make torch on a busy machine many times slower:
+# with another process competing for a 2-core CPU, a training step of the tiny model took 12.1 s
+# with torch's 2 threads spinning and 1.7 s with them sleeping (docs/benchmarks.md, "Threads on a
+# busy machine"). Set before torch is imported, so it holds when dslearn is imported first (the
+# command line, every chapter of the course); a value the user set wins.
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+
 __version__ = "0.1.0"
 __all__ = ["load_model", "transcribe"]
 
