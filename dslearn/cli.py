@@ -13,7 +13,7 @@ from pathlib import Path
 DEMO_HOURS = 1.0  # about 1,300 utterances: some 20 s to synthesize on two cores
 # The demo's training budget is counted in steps, not minutes, so that a busy machine takes longer
 # but learns as much: tiny's recipe reaches dev CER about 0.3 in 400 steps of 100 s batches
-# (docs/benchmarks.md), about 8 minutes on two idle CPU cores.
+# (measured 2026-12-07: dev CER 0.339 at step 400), about 10 minutes on two CPU cores.
 DEMO_STEPS = 400
 
 
@@ -96,10 +96,10 @@ def _run_demo(args: argparse.Namespace) -> int:
 
     print(f"\n[3/5] Training the tiny DeepSpeech 2 for {args.steps} steps in {args.run}")
     print(
-        "  What to expect: about 8 minutes on two idle CPU cores (longer on a busy machine, with\n"
+        "  What to expect: about 10 minutes on two CPU cores (longer on a busy machine, with\n"
         "  the same result: the budget is in steps). The loss falls fast, then stalls while the\n"
-        "  model outputs only blanks (dev CER 1.0 at the first evaluations), then characters\n"
-        "  appear and the dev CER falls to about 0.3 by the last step: a model that reads,\n"
+        "  model outputs almost only blanks (dev CER near 1.0 at the first evaluation), then\n"
+        "  characters appear and the dev CER falls to about a third by the last step: it reads,\n"
         "  with misspellings. The pretrained model shipped in the package trained ~300x longer.",
         flush=True,
     )

@@ -54,6 +54,11 @@ def lab(tmp_path_factory):
     )
     notification.parent.mkdir(parents=True)
     notification.write_text(json.dumps({"fetchNews": "false", "checkForUpdates": False}))
+    # Render every cell: JupyterLab 4 otherwise leaves cells outside the view empty (windowing),
+    # and their prompts could not show that they ran.
+    tracker = settings / "@jupyterlab" / "notebook-extension" / "tracker.jupyterlab-settings"
+    tracker.parent.mkdir(parents=True)
+    tracker.write_text(json.dumps({"windowingMode": "none"}))
     env = {
         **os.environ,
         "DSLEARN_QUICK": "1",
@@ -130,11 +135,17 @@ def run_notebook(chromium, lab, name: str):
         if dialog.count():
             dialog.first.click()
         idle.wait_for(timeout=60_000)
+        # The chapters are committed with outputs: clear them (and their execution counts) so
+        # that a numbered prompt below means the cell ran now.
+        page.locator("li.lm-MenuBar-item:has-text('Edit')").click()
+        page.locator("li.lm-Menu-item[data-command='notebook:clear-all-cell-outputs']").click()
         page.locator("li.lm-MenuBar-item:has-text('Run')").click()
         page.locator("li.lm-Menu-item[data-command='runmenu:run-all']").click()
         if _wait_all_ran(page, timeout=300):
             return page
-    raise AssertionError(f"{name}: Run All did not finish")
+    shot(page, f"{name}_run_all_failed")
+    prompts = page.locator(".jp-CodeCell .jp-InputArea-prompt").all_inner_texts()
+    raise AssertionError(f"{name}: Run All did not finish; cell prompts: {prompts}")
 
 
 def _wait_all_ran(page, timeout: float) -> bool:
