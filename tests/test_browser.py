@@ -138,7 +138,7 @@ def run_notebook(chromium, lab, name: str):
         # The chapters are committed with outputs: clear them (and their execution counts) so
         # that a numbered prompt below means the cell ran now.
         page.locator("li.lm-MenuBar-item:has-text('Edit')").click()
-        page.locator("li.lm-Menu-item[data-command='notebook:clear-all-cell-outputs']").click()
+        page.locator("li.lm-Menu-item:has-text('Clear Outputs of All Cells')").first.click()
         page.locator("li.lm-MenuBar-item:has-text('Run')").click()
         page.locator("li.lm-Menu-item[data-command='runmenu:run-all']").click()
         if _wait_all_ran(page, timeout=300):
