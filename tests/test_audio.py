@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 import soundfile as sf
 import torch
-from conftest import fsdd_recording
+from fsdd_stand_in import fsdd_recording
 
 from dslearn import audio
 from dslearn.audio import AudioError

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 import soundfile as sf
 import torch
-from conftest import DIGITS, fsdd_recording
+from fsdd_stand_in import DIGITS, fsdd_recording
 
 from dslearn import data
 from dslearn.data import (

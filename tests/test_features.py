@@ -26,7 +26,7 @@ import math
 import numpy as np
 import pytest
 import torch
-from conftest import fsdd_recording
+from fsdd_stand_in import fsdd_recording
 
 from dslearn import audio
 from dslearn.features import (
