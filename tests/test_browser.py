@@ -62,6 +62,7 @@ def lab(tmp_path_factory):
     env = {
         **os.environ,
         "DSLEARN_QUICK": "1",
+        "DSLEARN_MODE": "quick",
         "DSLEARN_WORK": str(tmp / "work"),
         "JUPYTERLAB_SETTINGS_DIR": str(settings),
         "JUPYTERLAB_WORKSPACES_DIR": str(tmp / "workspaces"),

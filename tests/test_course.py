@@ -78,7 +78,9 @@ def test_each_chapter_opens_with_mode_and_time_and_ends_with_summary_questions_e
 
 
 def test_set_mode_is_honoured_after_import(monkeypatch):
-    monkeypatch.delenv("DSLEARN_MODE", raising=False)
+    # set_mode writes DSLEARN_MODE itself: record the variable first so that monkeypatch puts it
+    # back afterwards (otherwise "full" leaks into every later test and notebook kernel).
+    monkeypatch.setenv("DSLEARN_MODE", "")
     monkeypatch.setenv("DSLEARN_QUICK", "1")
     monkeypatch.setattr(course, "_chosen", None)
     assert course.mode() == "quick" and course.by_mode(quick=1, laptop=2, full=3) == 1
