@@ -67,6 +67,9 @@ def lab(tmp_path_factory):
         "JUPYTERLAB_SETTINGS_DIR": str(settings),
         "JUPYTERLAB_WORKSPACES_DIR": str(tmp / "workspaces"),
         "JUPYTER_RUNTIME_DIR": str(tmp / "runtime"),
+        # The kernels draw inline, as a learner's do: notebooks/conftest.py sets MPLBACKEND=agg for
+        # nbval in this same pytest process, and agg would leave the page without a figure.
+        "MPLBACKEND": "module://matplotlib_inline.backend_inline",
     }
     port, token = _free_port(), secrets.token_hex(16)
     log = open(tmp / "lab.log", "w")  # noqa: SIM115 - closed below
