@@ -158,13 +158,20 @@ def _add_model(sub: argparse._SubParsersAction) -> None:
 def _run_model(args: argparse.Namespace) -> int:
     from dslearn.model import PRESETS, build_model, count_parameters, receptive_field
 
-    print(f"{'preset':<16} {'arch':<5} {'parameters':>12}  {'rnn':<22} receptive field")
+    print(f"{'preset':<17} {'arch':<11} {'parameters':>11}  {'encoder':<26} front-end field")
     for name, cfg in PRESETS.items():
         n = count_parameters(build_model(cfg))
-        direction = "bi" if cfg.bidirectional else "uni"
-        layers = cfg.rnn_layers if cfg.arch == "ds2" else 1
-        rnn = f"{layers}x{direction}-{cfg.rnn_type} {cfg.rnn_hidden}"
-        print(f"{name:<16} {cfg.arch:<5} {n:>12,}  {rnn:<22} {receptive_field(cfg)} frames")
+        if cfg.arch in ("conformer", "transformer"):
+            kernel = f" k{cfg.conv_kernel}" if cfg.arch == "conformer" else ""
+            encoder = (
+                f"{cfg.encoder_layers}x{cfg.arch} d{cfg.d_model} h{cfg.attention_heads}{kernel}"
+            )
+        else:
+            direction = "bi" if cfg.bidirectional else "uni"
+            layers = cfg.rnn_layers if cfg.arch == "ds2" else 1
+            encoder = f"{layers}x{direction}-{cfg.rnn_type} {cfg.rnn_hidden}"
+        field = f"{receptive_field(cfg)} frames"
+        print(f"{name:<17} {cfg.arch:<11} {n:>11,}  {encoder:<26} {field}")
     return 0
 
 
@@ -174,8 +181,9 @@ def _add_train(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
         "train",
         help="train a model on manifests",
-        description="Train a DeepSpeech model with CTC. Runs unchanged on CPU, one GPU, or under "
-        "torchrun on many GPUs (see the header of dslearn/train.py). A recipe preset "
+        description="Train a CTC model (DeepSpeech 1 or 2, Conformer or Transformer: the "
+        "presets of dslearn model). Runs unchanged on CPU, one GPU, or under torchrun on many "
+        "GPUs (see the header of dslearn/train.py). A recipe preset "
         f"({', '.join(RECIPES)}) also sets batch size, learning rate, schedule or features for "
         "its corpus or machine (dslearn.train.RECIPES); the defaults shown below hold where no "
         "recipe sets a value, and options given here override both.",

@@ -1,6 +1,6 @@
 """DeepSpeech acoustic models: features in, per-frame log-probabilities over the alphabet out.
 
-Two families, both trained with CTC:
+Three families, all trained with CTC:
 
 * ``DeepSpeech1`` (Hannun et al. 2014; Mozilla DeepSpeech): each frame sees a window of
   ``2 * context + 1`` feature frames, goes through three clipped-ReLU dense layers, one recurrent
@@ -12,6 +12,11 @@ Two families, both trained with CTC:
   clipped ReLU, whose time strides shorten the sequence; a stack of (bi)directional GRU/LSTM layers
   with optional sequence-wise batch norm; in unidirectional (streaming) mode a lookahead
   convolution lets each frame peek a few frames into the future; a final linear layer.
+* ``ConformerCTC`` (Gulati et al. 2020, "Conformer: Convolution-augmented Transformer for Speech
+  Recognition"): the same conv front end as DeepSpeech 2, then, in place of the recurrent layers,
+  Conformer blocks from torchaudio (feed-forward / self-attention / convolution module /
+  feed-forward), and the same linear CTC head. ``arch="transformer"`` drops each block's
+  convolution module (the paper's "without convolution" ablation): attention alone.
 
 Shapes: features ``(B, T, F)`` with lengths ``(B,)`` in frames, out ``(B, T', C)`` log-probs with
 ``T' = model.output_lengths(T)``. Everything is batch-first, as in the rest of dslearn.
@@ -38,7 +43,7 @@ RELU_CLIP = 20.0  # DeepSpeech clips activations at 20 so that RNN inputs stay b
 class ModelConfig:
     """Everything needed to rebuild a model; stored as JSON inside checkpoints."""
 
-    arch: str = "ds2"  # "ds1" or "ds2"
+    arch: str = "ds2"  # "ds1", "ds2", "conformer" or "transformer"
     n_feats: int = 80  # input features per frame (n_mels of the feature extractor)
     n_classes: int = 29  # output classes = len(alphabet), blank included
     rnn_type: str = "gru"  # "gru", "lstm" or "rnn" (plain ReLU RNN, as in the DeepSpeech papers)
@@ -55,6 +60,12 @@ class ModelConfig:
     conv_strides: tuple[tuple[int, int], ...] = ((2, 2), (2, 1))
     rnn_batch_norm: bool = False  # sequence-wise batch norm on each RNN layer's input
     lookahead: int = 20  # future frames seen by the lookahead conv (unidirectional DS2 only)
+    # Conformer / Transformer only (their front end is DS2's conv layers, fields above)
+    d_model: int = 144  # width of every block (attention, residual stream)
+    attention_heads: int = 4  # d_model / attention_heads dimensions per head
+    ffn_dim: int = 576  # hidden units of each feed-forward module (4 x d_model)
+    encoder_layers: int = 4  # stacked Conformer (or Transformer) blocks
+    conv_kernel: int = 15  # frames seen by the convolution module's depthwise conv (odd)
 
     def to_dict(self) -> dict:
         return dataclasses.asdict(self)
@@ -304,6 +315,139 @@ class DeepSpeech2(nn.Module):
         return out
 
 
+def sinusoidal_positions(length: int, dim: int, device: torch.device | None = None) -> torch.Tensor:
+    """(length, dim) position encodings of Vaswani et al. 2017: sin and cos at geometric
+    wavelengths from 2 pi to 10000 * 2 pi frames. Self-attention sums over frames without caring
+    in which order they come; these tell it where each frame is."""
+    position = torch.arange(length, device=device, dtype=torch.float32)[:, None]
+    rate = torch.exp(torch.arange(0, dim, 2, device=device) * (-math.log(10000.0) / dim))
+    table = torch.zeros(length, dim, device=device)
+    table[:, 0::2] = torch.sin(position * rate)
+    table[:, 1::2] = torch.cos(position * rate[: dim // 2])
+    return table
+
+
+class ConformerCTC(nn.Module):
+    """Conv front end -> linear to ``d_model`` -> Conformer blocks -> linear CTC head.
+
+    The blocks are torchaudio's ``ConformerLayer`` modules (their weights, their submodules); this
+    class runs them itself, in the order of Gulati et al. 2020, Fig. 1, for one reason: padding.
+    torchaudio masks padded frames out of attention but not out of the convolution module, whose
+    depthwise kernel reaches ``conv_kernel // 2`` frames past the end of a short utterance into
+    its batch neighbour's padding, and whose batch norm would count padded frames. Here padded
+    frames are zeroed before that convolution and left out of the batch-norm statistics, so an
+    utterance gets the same outputs alone as in any batch (``tests/test_conformer.py`` checks
+    both this and that, without padding, these blocks compute exactly what torchaudio's
+    ``Conformer`` does).
+
+    With ``cfg.arch == "transformer"`` the convolution modules are removed: what is left is
+    attention and feed-forward layers, a Transformer encoder with the Conformer's macaron pair of
+    half-step feed-forwards.
+
+    Attention sees the whole utterance, so this model cannot stream frame by frame the way the
+    unidirectional DeepSpeech 2 does; long recordings are cut into overlapping chunks as for
+    every model (``dslearn.inference.chunked_emissions``).
+    """
+
+    def __init__(self, cfg: ModelConfig) -> None:
+        super().__init__()
+        from torchaudio.models.conformer import ConformerLayer
+
+        if cfg.d_model % cfg.attention_heads:
+            raise ValueError(
+                f"d_model={cfg.d_model} must be a multiple of attention_heads={cfg.attention_heads}"
+            )
+        if cfg.conv_kernel % 2 == 0:
+            raise ValueError(f"conv_kernel must be odd (same padding), got {cfg.conv_kernel}")
+        if not cfg.bidirectional:
+            raise ValueError(
+                f"arch={cfg.arch!r} attends to the whole utterance; there is no unidirectional "
+                "(streaming) variant here. Use a ds2 model with bidirectional=False to stream."
+            )
+        self.cfg = cfg
+        convs, channels, freq = [], 1, cfg.n_feats
+        for c_out, kernel, stride in zip(cfg.conv_channels, cfg.conv_kernels, cfg.conv_strides):
+            convs.append(MaskedConv2d(channels, c_out, kernel, stride))
+            channels = c_out
+            freq = (freq + 2 * (kernel[0] // 2) - kernel[0]) // stride[0] + 1
+        self.convs = nn.ModuleList(convs)
+        self.project = nn.Linear(channels * freq, cfg.d_model)
+        self.dropout = nn.Dropout(cfg.dropout)
+        self.blocks = nn.ModuleList()
+        for _ in range(cfg.encoder_layers):
+            block = ConformerLayer(
+                cfg.d_model, cfg.ffn_dim, cfg.attention_heads, cfg.conv_kernel, dropout=cfg.dropout
+            )
+            if cfg.arch == "transformer":
+                block.conv_module = None
+            self.blocks.append(block)
+        self.fc = nn.Linear(cfg.d_model, cfg.n_classes)
+
+    def output_lengths(self, lengths: torch.Tensor) -> torch.Tensor:
+        for conv in self.convs:
+            lengths = conv.output_lengths(lengths)
+        return lengths
+
+    def forward(self, x: torch.Tensor, lengths: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """x: (B, T, F) features -> ((B, T', C) log-probs, (B,) lengths T')."""
+        h = mask_padding(x, lengths).transpose(1, 2).unsqueeze(1)  # (B, 1, F, T)
+        for conv in self.convs:
+            h, lengths = conv(h, lengths)
+        h = h.flatten(1, 2).transpose(1, 2)  # (B, T', C * F')
+        h = self.project(h) + sinusoidal_positions(h.shape[1], self.cfg.d_model, h.device)
+        h = self.dropout(h)
+        valid = torch.arange(h.shape[1], device=h.device)[None, :] < lengths.to(h.device)[:, None]
+        for block in self.blocks:
+            h = conformer_block(block, h, valid)
+        return self.fc(h).log_softmax(dim=-1), lengths
+
+    @torch.no_grad()
+    def attention_maps(self, x: torch.Tensor, lengths: torch.Tensor) -> list[torch.Tensor]:
+        """What each block's self-attention looks at: one ``(B, T', T')`` tensor per block, row
+        ``t`` the weights (averaged over heads, summing to 1) that output frame ``t`` gives to
+        every frame. Padded keys get weight 0. Same input as ``forward``."""
+        h = mask_padding(x, lengths).transpose(1, 2).unsqueeze(1)
+        for conv in self.convs:
+            h, lengths = conv(h, lengths)
+        h = h.flatten(1, 2).transpose(1, 2)
+        h = self.project(h) + sinusoidal_positions(h.shape[1], self.cfg.d_model, h.device)
+        valid = torch.arange(h.shape[1], device=h.device)[None, :] < lengths.to(h.device)[:, None]
+        maps = []
+        for block in self.blocks:
+            a = block.self_attn_layer_norm(h + 0.5 * block.ffn1(h)).transpose(0, 1)
+            _, weights = block.self_attn(a, a, a, key_padding_mask=~valid, need_weights=True)
+            maps.append(weights)
+            h = conformer_block(block, h, valid)
+        return maps
+
+
+def conformer_block(block: nn.Module, x: torch.Tensor, valid: torch.Tensor) -> torch.Tensor:
+    """One torchaudio ``ConformerLayer`` on (B, T, D), with padded frames kept out of its
+    convolution. ``valid``: (B, T) bool, True on real frames."""
+    x = x + 0.5 * block.ffn1(x)  # macaron: half a feed-forward step before attention...
+    a = block.self_attn_layer_norm(x).transpose(0, 1)  # torchaudio's attention is (T, B, D)
+    a, _ = block.self_attn(a, a, a, key_padding_mask=~valid, need_weights=False)
+    x = x + block.self_attn_dropout(a.transpose(0, 1))
+    if block.conv_module is not None:
+        x = x + convolution_module(block.conv_module, x, valid)
+    x = x + 0.5 * block.ffn2(x)  # ...and half after
+    return block.final_layer_norm(x)
+
+
+def convolution_module(module: nn.Module, x: torch.Tensor, valid: torch.Tensor) -> torch.Tensor:
+    """The Conformer's convolution module on (B, T, D): pointwise conv + GLU, depthwise conv over
+    ``conv_kernel`` frames, batch norm, SiLU, pointwise conv. Padding is zeroed before the
+    depthwise conv and batch-norm statistics come from real frames only."""
+    pointwise_in, glu, depthwise, norm, activation, pointwise_out, dropout = module.sequential
+    h = glu(pointwise_in(module.layer_norm(x).transpose(1, 2)))  # (B, D, T)
+    h = depthwise(h * valid[:, None, :])
+    h = h.transpose(1, 2)  # (B, T, D): batch norm per channel over the real frames only
+    normed = torch.zeros_like(h)
+    normed[valid] = norm(h[valid])
+    h = pointwise_out(activation(normed).transpose(1, 2))
+    return dropout(h.transpose(1, 2))
+
+
 # --- presets -----------------------------------------------------------------------------------
 
 # The two conv front ends: a small one (tiny, fsdd) and the DS2 paper's (base and up).
@@ -341,6 +485,36 @@ PRESETS: dict[str, ModelConfig] = {
     ),
     # 960 h: the DS2-paper size.
     "librispeech-960": _BASE,
+    # Beyond DeepSpeech (chapter 16): the same front ends and CTC head with attention in place of
+    # the GRUs, sized to match tiny and small in parameters (within 5 %; ``dslearn model``).
+    "conformer-tiny": ModelConfig(
+        arch="conformer",
+        **_SMALL_CONVS,
+        conv_strides=((2, 3), (2, 1)),
+        d_model=144,
+        attention_heads=4,
+        ffn_dim=576,
+        encoder_layers=4,
+        conv_kernel=15,
+    ),
+    "transformer-tiny": ModelConfig(
+        arch="transformer",
+        **_SMALL_CONVS,
+        conv_strides=((2, 3), (2, 1)),
+        d_model=144,
+        attention_heads=4,
+        ffn_dim=576,
+        encoder_layers=5,
+    ),
+    "conformer-small": ModelConfig(
+        arch="conformer",
+        d_model=184,
+        attention_heads=4,
+        ffn_dim=736,
+        encoder_layers=7,
+        conv_kernel=15,
+        dropout=0.1,
+    ),
     # Mozilla DeepSpeech's shape (their release used 2048 units; this is a CPU-friendly width).
     "ds1": ModelConfig(
         arch="ds1",
@@ -354,13 +528,18 @@ PRESETS: dict[str, ModelConfig] = {
 }
 
 
-def build_model(cfg: ModelConfig) -> DeepSpeech1 | DeepSpeech2:
+ARCHS = ("ds1", "ds2", "conformer", "transformer")
+
+
+def build_model(cfg: ModelConfig) -> DeepSpeech1 | DeepSpeech2 | ConformerCTC:
     """The model a config describes, with freshly initialized weights."""
     if cfg.arch == "ds1":
         return DeepSpeech1(cfg)
     if cfg.arch == "ds2":
         return DeepSpeech2(cfg)
-    raise ValueError(f"arch must be 'ds1' or 'ds2', got {cfg.arch!r}")
+    if cfg.arch in ("conformer", "transformer"):
+        return ConformerCTC(cfg)
+    raise ValueError(f"arch must be one of {', '.join(ARCHS)}; got {cfg.arch!r}")
 
 
 def preset(name: str, **overrides) -> ModelConfig:
@@ -404,7 +583,9 @@ def check_ctc_lengths(
 
 
 def receptive_field(cfg: ModelConfig) -> int | None:
-    """Input frames one output frame sees before the RNN (None: the RNN sees everything)."""
+    """Input frames one output frame sees through the front end, before the recurrent or
+    attention layers (which then see the whole utterance, or all of its past when
+    unidirectional)."""
     if cfg.arch == "ds1":
         return 2 * cfg.context + 1
     field_, jump = 1, 1
@@ -432,7 +613,7 @@ def future_frames(cfg: ModelConfig) -> int | None:
     of ``tau`` frames adds ``tau`` output frames, ``tau * r`` input frames. DS1 sees ``context``
     frames ahead.
     """
-    if cfg.bidirectional:
+    if cfg.bidirectional or cfg.arch in ("conformer", "transformer"):
         return None
     if cfg.arch == "ds1":
         return cfg.context

@@ -592,3 +592,19 @@ def pipeline(
 
 
 __all__ += ["pipeline", "power_spectrogram"]
+
+
+def attention(weights, frame_shift: float, ax=None, title: str | None = None):
+    """One attention map ``(T', T')`` (row: the output frame that looks; column: the frame it
+    looks at), axes in seconds (``frame_shift``: seconds per frame)."""
+    ax = _axes(ax, figsize=(4.2, 3.6))
+    w = _numpy(weights)
+    span = w.shape[0] * frame_shift
+    im = ax.imshow(w, origin="lower", aspect="auto", cmap="magma", extent=(0, span, 0, span),
+                   vmin=0, vmax=max(float(w.max()), 1e-9))  # fmt: skip
+    ax.set_xlabel("attended frame (s)")
+    ax.set_ylabel("output frame (s)")
+    ax.figure.colorbar(im, ax=ax, label="attention weight")
+    if title:
+        ax.set_title(title)
+    return ax

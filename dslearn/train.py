@@ -133,6 +133,10 @@ RECIPES: dict[str, dict] = {
     # fitted on the training set before the first step, then stored with the model) serves
     # unseen voices better than normalizing each utterance alone.
     "tiny": dict(batch_seconds=100.0, lr=3e-3, features={"normalize": "global"}),
+    # The attention encoders that chapter 16 and benchmarks/encoders.py set beside tiny: tiny's
+    # recipe unchanged, so that only the encoder differs.
+    "conformer-tiny": dict(batch_seconds=100.0, lr=3e-3, features={"normalize": "global"}),
+    "transformer-tiny": dict(batch_seconds=100.0, lr=3e-3, features={"normalize": "global"}),
     # Free Spoken Digit Dataset: 0.4 s clips of 8 kHz speech. Small batches (about 70 clips)
     # give many steps in a CPU budget; mel filters stop at 4 kHz, where the recordings' band ends;
     # wide speed perturbation stands in for the speakers the corpus lacks.
@@ -240,13 +244,34 @@ def lr_at(
     raise ValueError(f"schedule must be cosine, onecycle or constant, got {cfg.schedule!r}")
 
 
-def model_flops_per_second(cfg: ModelConfig, frame_rate: float = 100.0) -> float:
-    """Forward FLOPs for one second of audio (multiply-adds count 2): conv, RNN and linear layers.
+def model_flops_per_second(
+    cfg: ModelConfig, frame_rate: float = 100.0, utterance_seconds: float = 10.0
+) -> float:
+    """Forward FLOPs for one second of audio (multiply-adds count 2): conv, RNN, attention and
+    linear layers.
 
     ``frame_rate`` is feature frames per second (100 with a 10 ms hop). Training costs about three
-    times this (forward + backward). Elementwise ops, batch norm and the softmax are left out.
+    times this (forward + backward). Elementwise ops, normalization and the softmax are left out.
+    Self-attention's cost per second grows with the utterance: each frame looks at every frame of
+    an utterance of ``utterance_seconds`` (the RNNs' cost does not depend on it).
     """
     flops = 0.0
+    if cfg.arch in ("conformer", "transformer"):
+        freq, channels, rate = cfg.n_feats, 1, frame_rate
+        for c_out, (kf, kt), (sf, st) in zip(cfg.conv_channels, cfg.conv_kernels, cfg.conv_strides):
+            freq = (freq + 2 * (kf // 2) - kf) // sf + 1
+            rate = rate / st
+            flops += 2 * channels * c_out * kf * kt * freq * rate
+            channels = c_out
+        d, frames = cfg.d_model, rate * utterance_seconds
+        per_frame = channels * freq * d + d * cfg.n_classes  # input projection, CTC head
+        block = 2 * 2 * d * cfg.ffn_dim  # two feed-forward modules of two matrices each
+        block += 4 * d * d + 2 * frames * d  # q, k, v, out projections; scores and weighted sum
+        if cfg.arch == "conformer":
+            block += (
+                2 * d * d + cfg.conv_kernel * d + d * d
+            )  # pointwise (GLU), depthwise, pointwise
+        return flops + 2 * rate * (per_frame + cfg.encoder_layers * block)
     if cfg.arch == "ds1":
         window = (2 * cfg.context + 1) * cfg.n_feats
         dense = window * cfg.dense_hidden + 2 * cfg.dense_hidden**2
