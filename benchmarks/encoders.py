@@ -10,7 +10,8 @@ presets' recipes are the same (``dslearn.train.RECIPES``: 100 s batches, LR 3e-3
 SpecAugment, speed perturbation), the parameter counts within 5 %, so the encoder is what
 differs: two bidirectional GRU layers, four Conformer blocks, or five Transformer blocks.
 
-For each, after training: the best checkpoint (lowest dev WER) decoded greedily on dev, test and
+For each, after training (``--reuse``: runs already finished in ``--out`` are evaluated, not
+trained again): the best checkpoint (lowest dev WER) decoded greedily on dev, test and
 test-unseen-voices (CER and WER, corpus level); training speed (audio seconds per wall second,
 mean over the run's logged steps) and, on a GPU, MFU (model FLOPs from
 ``dslearn.train.model_flops_per_second`` over the GPU's peak for the precision it trains in); and
@@ -52,9 +53,11 @@ def train_one(preset: str, args: argparse.Namespace) -> dict:
                "--valid", str(args.corpus / "dev.jsonl"), "--out", str(out),
                "--max-minutes", str(args.minutes), "--no-progress", *args.extra]  # fmt: skip
     cfg = train_config(build_parser().parse_args(command))
-    print("dslearn " + " ".join(command), flush=True)
-    trainer = Trainer(cfg)
-    trainer.fit()
+    if args.reuse and (out / "last.safetensors").exists():
+        print(f"reusing the finished run in {out} (--reuse)", flush=True)
+    else:
+        print("dslearn " + " ".join(command), flush=True)
+        Trainer(cfg).fit()
     logged = read_metrics(out, "train")
     speed = statistics.mean(r["audio_sec_per_sec"] for r in logged)
     mfus = [r["mfu"] for r in logged if r.get("mfu") is not None]
@@ -66,7 +69,7 @@ def train_one(preset: str, args: argparse.Namespace) -> dict:
         "preset": preset,
         "arch": asr.model_config.arch,
         "parameters": count_parameters(asr.model),
-        "steps": trainer.step,
+        "steps": max(r["step"] for r in read_metrics(out)),  # the last evaluation's step
         "audio_sec_per_sec": speed,
         "mfu": statistics.mean(mfus) if mfus else None,
         "rtf": real_time_factor(asr, args.corpus / "test.jsonl", args.rtf_files),
@@ -82,7 +85,7 @@ def train_one(preset: str, args: argparse.Namespace) -> dict:
 def real_time_factor(asr, manifest: Path, n_files: int) -> float:
     """Seconds of processing per second of audio: batched transcription, best of 3."""
     utterances = read_manifest(manifest)[:n_files]
-    waves = [audio_io.load(u.path, asr.sample_rate) for u in utterances]
+    waves = [audio_io.load(u.audio_filepath, asr.sample_rate) for u in utterances]
     seconds = sum(w.numel() for w in waves) / asr.sample_rate
     asr.transcribe(waves[:4], batch_size=16)  # warm-up: allocations, kernel choices
     best = float("inf")
@@ -104,6 +107,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--out", type=Path, default=Path("runs/encoders"), help="run folders")
     ap.add_argument("--rtf-files", type=int, default=40, help="test files timed for the RTF")
     ap.add_argument("--json", type=Path, help="also write the figures here")
+    ap.add_argument("--reuse", action="store_true", help="evaluate finished runs in --out again")
     ap.add_argument("extra", nargs="*", help="after --: more `dslearn train` options for all")
     args = ap.parse_args(argv)
 

@@ -134,9 +134,12 @@ RECIPES: dict[str, dict] = {
     # unseen voices better than normalizing each utterance alone.
     "tiny": dict(batch_seconds=100.0, lr=3e-3, features={"normalize": "global"}),
     # The attention encoders that chapter 16 and benchmarks/encoders.py set beside tiny: tiny's
-    # recipe unchanged, so that only the encoder differs.
+    # recipe, so that the encoder is what differs, except the Transformer's learning rate: at
+    # 3e-3 it never left the blank plateau in 400 steps of chapter 16's digits task (dev CER
+    # 1.0, train loss flat at 2.6), at 1e-3 it reached CER 0.25 in 300 steps. The Conformer
+    # learns at 3e-3 (CER 0.06 in 400 steps).
     "conformer-tiny": dict(batch_seconds=100.0, lr=3e-3, features={"normalize": "global"}),
-    "transformer-tiny": dict(batch_seconds=100.0, lr=3e-3, features={"normalize": "global"}),
+    "transformer-tiny": dict(batch_seconds=100.0, lr=1e-3, features={"normalize": "global"}),
     # Free Spoken Digit Dataset: 0.4 s clips of 8 kHz speech. Small batches (about 70 clips)
     # give many steps in a CPU budget; mel filters stop at 4 kHz, where the recordings' band ends;
     # wide speed perturbation stands in for the speakers the corpus lacks.

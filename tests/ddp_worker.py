@@ -6,6 +6,9 @@ Afterwards each process saves its parameters as ``rank{N}.safetensors`` in the r
 
     torchrun --standalone --nproc_per_node=2 tests/ddp_worker.py CORPUS OUT
     python tests/ddp_worker.py CORPUS OUT --reference
+
+With ``--conformer`` the model is a small Conformer-CTC instead of DS1 (its batch norms keep
+per-process statistics, so only the replicas' equality is checked against it).
 """
 
 import sys
@@ -42,14 +45,17 @@ class UnionSampler:
 def main() -> None:
     corpus, out = Path(sys.argv[1]), Path(sys.argv[2])
     reference = "--reference" in sys.argv
+    model = dict(preset="ds1", model={"dense_hidden": 64, "rnn_hidden": 64, "dropout": 0.0})
+    if "--conformer" in sys.argv:
+        small = {"d_model": 32, "attention_heads": 2, "ffn_dim": 64, "encoder_layers": 1}
+        model = dict(preset="conformer-tiny", model={**small, "conv_kernel": 3})
     out.mkdir(parents=True, exist_ok=True)
     subset = out / "train16.jsonl"
     write_manifest(subset, read_manifest(corpus / "train.jsonl")[:UTTERANCES])
     cfg = TrainConfig(
         train=str(subset),
         out=str(out),
-        preset="ds1",  # no batch norm: its statistics are per process under DDP
-        model={"dense_hidden": 64, "rnn_hidden": 64, "dropout": 0.0},
+        **model,  # DS1 has no batch norm, whose statistics are per process under DDP
         max_steps=6,
         batch_seconds=1e6,
         max_batch_size=BATCH,

@@ -1,8 +1,11 @@
 """The Conformer-CTC and Transformer-CTC encoders: shapes, lengths, padding, torchaudio,
 checkpoints, and training with the same trainer, decoders and aligner as DeepSpeech."""
 
+import os
+import shutil
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 import torch
@@ -183,6 +186,14 @@ def test_conformer_trains_resumes_decodes_and_aligns_from_the_command_line(tmp_p
     )  # fmt: skip
     assert aligned.returncode == 0, aligned.stderr
     assert SENTENCE.split()[0] in aligned.stdout and SENTENCE.split()[-1] in aligned.stdout
+    # --init-from: a new run starts from the learned weights (a fresh model starts near 3 nats).
+    tuned = tmp_path / "tuned"
+    base[base.index(str(run))] = str(tuned)
+    subprocess.run([*base, "--max-steps", "10", "--init-from", str(run)], check=True,
+                   capture_output=True, timeout=600)  # fmt: skip
+    from dslearn.train import read_metrics
+
+    assert read_metrics(tuned, "train")[0]["loss"] < 0.5
 
 
 def test_attention_maps_are_distributions_over_the_real_frames_only():
@@ -206,3 +217,49 @@ def test_attention_figure_has_its_axes_in_seconds():
     ax = plot.attention(torch.full((50, 50), 1 / 50), frame_shift=0.03, title="uniform")
     assert ax.images[0].get_extent() == pytest.approx([0, 1.5, 0, 1.5])
     assert "(s)" in ax.get_xlabel() and ax.get_title() == "uniform"
+
+
+@pytest.mark.slow
+def test_conformer_trains_under_torchrun_ddp_with_identical_replicas(tmp_path):
+    """Two CPU processes (gloo) train a small Conformer; DDP keeps their parameters equal."""
+    torchrun = Path(sys.executable).parent / "torchrun"
+    if not torchrun.exists() and shutil.which("torchrun") is None:
+        pytest.skip("torchrun not installed")
+    corpus = tmp_path / "corpus"
+    synth.generate_corpus(corpus, hours=0.01, seed=3, progress=False)
+    worker = Path(__file__).with_name("ddp_worker.py")
+    run = subprocess.run(
+        [str(torchrun), "--standalone", "--nproc_per_node=2", str(worker), str(corpus),
+         str(tmp_path / "ddp"), "--conformer"],
+        capture_output=True, text=True, timeout=300, env={**os.environ, "OMP_NUM_THREADS": "1"},
+    )  # fmt: skip
+    assert run.returncode == 0, run.stderr[-3000:]
+    from safetensors.torch import load_file
+
+    rank0 = load_file(str(tmp_path / "ddp" / "rank0.safetensors"))
+    rank1 = load_file(str(tmp_path / "ddp" / "rank1.safetensors"))
+    assert any("blocks.0.conv_module" in key for key in rank0)
+    start = build_model(preset("conformer-tiny", d_model=32, attention_heads=2, ffn_dim=64,
+                               encoder_layers=1, conv_kernel=3))  # fmt: skip
+    parameters = dict(start.named_parameters())
+    for key in parameters:  # batch-norm running statistics stay per process until the next step
+        assert torch.equal(rank0[key], rank1[key]), key
+    assert not torch.equal(rank0["fc.weight"], start.state_dict()["fc.weight"])  # it trained
+
+
+def test_conformer_trains_in_bfloat16_autocast(tmp_path):
+    """Mixed precision: the attention and convolution modules run under bf16 autocast."""
+    corpus = tmp_path / "corpus"
+    synth.generate_corpus(corpus, hours=0.005, seed=4, progress=False)
+    from dslearn.train import TrainConfig, Trainer, read_metrics
+
+    cfg = TrainConfig(
+        train=str(corpus / "train.jsonl"), out=str(tmp_path / "run"), preset="conformer-tiny",
+        model={"encoder_layers": 1}, max_steps=3, batch_seconds=10, warmup_steps=1,
+        precision="bf16", log_every=1, tensorboard=False, progress=False, device="cpu",
+    )  # fmt: skip
+    trainer = Trainer(cfg)
+    trainer.fit()
+    losses = [r["loss"] for r in read_metrics(tmp_path / "run", "train")]
+    assert trainer.precision == "bf16" and len(losses) == 3
+    assert all(torch.isfinite(torch.tensor(losses))), losses
