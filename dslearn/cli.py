@@ -625,8 +625,9 @@ def _add_data(sub: argparse._SubParsersAction) -> None:
         "prepare",
         help="write manifests for a corpus in its published layout",
         description="Walk a corpus folder (LibriSpeech, FSDD, LJSpeech, Common Voice, TIMIT-style, "
-        "or any folder of audio + same-named .txt) and write one manifest per split into --out, "
-        "plus rejected.jsonl naming every utterance that could not be used and why. Downloads "
+        "the Asterisk prompts, or any folder of audio + same-named .txt) and write one manifest "
+        "per split into --out, plus rejected.jsonl naming every utterance that could not be used "
+        "and why. Downloads "
         "only with --download (resumable, sha256-checked, safe extraction).",
     )
     from dslearn.corpora import NAMES

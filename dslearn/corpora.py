@@ -24,6 +24,14 @@ Formats (``NAME`` in ``dslearn data prepare NAME``):
 - ``timit``: TIMIT-style ``<TRAIN|TEST>/<dialect>/<speaker>/<utt>.WAV`` with ``<utt>.TXT``
   (``start end text``) and, when present, ``<utt>.WRD`` word times, kept as ``"words"``.
 - ``folder``: any folder of audio files with same-named ``.txt`` transcripts (``all.jsonl``).
+- ``asterisk``: the Asterisk PBX's English prompts as Debian packages them (one speaker, Allison
+  Smith; 8 kHz telephone audio; CC BY-SA 3.0): ``apt install asterisk-core-sounds-en-wav
+  asterisk-core-sounds-en``, then ``--root /usr/share/asterisk/sounds/en``. Transcripts come from
+  ``core-sounds-en.txt`` (``name: text``; found in ``--root`` or in the package's doc folder);
+  prompts whose text is only a note in brackets or parentheses (``[this is a simple beep tone]``,
+  ``(1 second of silence)``) are rejected as not speech, such notes inside a text are dropped.
+  Every 10th prompt in name order is ``test`` (offset 0), the next one ``dev``, the rest
+  ``train``.
 
 Downloads happen only when asked (``--download``): resumable over HTTP (a ``.part`` file continues
 where it stopped), checked against a known sha256 (a mismatch deletes the file and says so; files
@@ -642,6 +650,72 @@ def folder(root: PathLike, *, alphabet: Alphabet | None = None, progress: bool =
     return result
 
 
+ASTERISK_PACKAGES = "asterisk-core-sounds-en-wav asterisk-core-sounds-en"
+ASTERISK_TRANSCRIPTS = Path("/usr/share/doc/asterisk-core-sounds-en/core-sounds-en.txt.gz")
+ASTERISK_HELDOUT_EVERY = 10  # in name order: offset 0 -> test, offset 1 -> dev, the rest train
+_NOTES = re.compile(r"\[[^\]]*\]|\([^)]*\)")  # [beep], (10 seconds of silence): not said
+
+
+def _asterisk_transcripts(root: Path, transcripts: Path | None) -> Path:
+    candidates = [transcripts] if transcripts else [
+        root / "core-sounds-en.txt", root / "core-sounds-en.txt.gz", ASTERISK_TRANSCRIPTS
+    ]  # fmt: skip
+    found = next((c for c in candidates if c.is_file()), None)
+    if found is None:
+        raise CorpusError(
+            f"no Asterisk transcripts (core-sounds-en.txt) in {root} or {ASTERISK_TRANSCRIPTS}: "
+            f"install Debian's {ASTERISK_PACKAGES.split()[1]} (apt install {ASTERISK_PACKAGES})"
+        )
+    return found
+
+
+def asterisk(
+    root: PathLike,
+    *,
+    transcripts: PathLike | None = None,
+    alphabet: Alphabet | None = None,
+    progress: bool = True,
+) -> Prepared:
+    """The Asterisk English prompts: ``<name>.wav`` under ``root`` (subfolders like ``digits/``
+    included), transcripts from ``core-sounds-en.txt`` (``name: text``). See the module doc."""
+    root = Path(root)
+    table = _asterisk_transcripts(root, Path(transcripts) if transcripts else None)
+    opener = gzip.open if table.suffix == ".gz" else open
+    with opener(table, "rt", encoding="utf-8", errors="replace") as f:
+        lines = f.read().splitlines()
+    entries = []
+    for n, line in enumerate(lines, 1):
+        if not line.strip() or line.lstrip().startswith(";"):
+            continue
+        name, sep, text = line.partition(":")
+        if not sep or not name.strip():
+            raise CorpusError(f"{table}:{n}: expected 'name: text', got {line!r}")
+        entries.append((name.strip(), text.strip(), f"{table}:{n}"))
+    collect = _Collector(alphabet or Alphabet(), progress, "asterisk")
+    described = set()
+    for position, (name, text, source) in enumerate(sorted(entries)):
+        split = {0: "test", 1: "dev"}.get(position % ASTERISK_HELDOUT_EVERY, "train")
+        wav = root / f"{name}.wav"
+        described.add(wav)
+        spoken = _NOTES.sub(" ", text)
+        if not normalize(spoken):
+            collect.reject(split, wav, text, source, f"not speech: {text!r}")
+        elif not wav.is_file():
+            collect.reject(split, wav, text, source, f"{wav}: no audio file for this prompt")
+        else:
+            collect.add(split, wav, spoken, speaker="allison", source=source)
+    for wav in sorted(root.rglob("*.wav")):
+        if wav not in described:
+            collect.reject("?", wav, "", str(wav), f"no transcript in {table.name}")
+    result = collect.done()
+    if not result.splits:
+        raise CorpusError(
+            f"{root}: no Asterisk prompt with both audio and a transcript (are the WAV prompts "
+            f"installed? apt install {ASTERISK_PACKAGES})"
+        )
+    return result
+
+
 # --- the one entry point -------------------------------------------------------------------------
 
 
@@ -670,7 +744,7 @@ class PrepareReport:
         return "\n".join(lines)
 
 
-NAMES = ("librispeech", "fsdd", "ljspeech", "commonvoice", "timit", "folder")
+NAMES = ("librispeech", "fsdd", "ljspeech", "commonvoice", "timit", "folder", "asterisk")
 
 
 def prepare(
@@ -695,6 +769,11 @@ def prepare(
     if name not in NAMES:
         raise CorpusError(f"unknown corpus {name!r}; choose from {', '.join(NAMES)}")
     root, out = Path(root), Path(out)
+    if name == "asterisk" and not root.is_dir():
+        raise CorpusError(
+            f"{root}: no such folder; the Asterisk prompts come from Debian's packages "
+            f"(apt install {ASTERISK_PACKAGES}), then --root /usr/share/asterisk/sounds/en"
+        )
     if not root.is_dir() and not download:
         raise CorpusError(f"{root}: no such folder (pass --download to fetch the corpus into it)")
     root.mkdir(parents=True, exist_ok=True)
@@ -728,6 +807,8 @@ def prepare(
             fetch(LJSPEECH, root, **get)
         importer = lambda: ljspeech(root, **kwargs)  # noqa: E731
     else:
+        if download and name == "asterisk":
+            raise CorpusError(f"install the Asterisk prompts with apt install {ASTERISK_PACKAGES}")
         if download:
             raise CorpusError(
                 f"{name} cannot be downloaded by dslearn (Common Voice needs an account and "
@@ -737,6 +818,7 @@ def prepare(
             "commonvoice": lambda: common_voice(root, subsets, **kwargs),
             "timit": lambda: timit(root, **kwargs),
             "folder": lambda: folder(root, **kwargs),
+            "asterisk": lambda: asterisk(root, **kwargs),
         }[name]
     result = importer()
     return _write(result, out, lm_path=_lm(name, lm, root, out, get))

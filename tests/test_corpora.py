@@ -439,3 +439,63 @@ def test_prepare_refuses_malicious_download(server, tmp_path, monkeypatch):
     code = main(["data", "prepare", "librispeech", *args, "--download", "--no-progress"])
     assert code == 2
     assert sorted(p.name for p in tmp_path.rglob("*")) == ["a", "evil.tar.gz", "root"]
+
+
+def make_asterisk(root: Path) -> Path:
+    """The Debian layout: prompts (8 kHz WAV, subfolders too) and a gzipped transcript table."""
+    for name in ("added", "auth-thankyou", "beep", "digits/1", "silence/1", "vm-intro", "stray"):
+        write_audio(root / f"{name}.wav", 0.5, rate=8000)
+    table = (
+        "; Core Asterisk Sounds in English\n\n"
+        "added: Added.\n"
+        "auth-thankyou: Thank you.\n"
+        "beep: [this is a simple beep tone]\n"
+        "digits/1: one\n"
+        "silence/1: (1 second of silence)\n"
+        "vm-intro: Please leave your message after the tone. (simple tone sound plays)\n"
+        "vm-missing: This prompt has no audio.\n"
+    )
+    with gzip.open(root / "core-sounds-en.txt.gz", "wt", encoding="utf-8") as f:
+        f.write(table)
+    return root
+
+
+def test_asterisk_prompts_split_by_position_and_notes_are_not_speech(tmp_path, capsys):
+    root = make_asterisk(tmp_path / "en")
+    assert main(["data", "prepare", "asterisk", "--root", str(root), "--out", str(tmp_path / "m"),
+                 "--no-progress"]) == 0  # fmt: skip
+    assert "rejected 4" in capsys.readouterr().out
+    test = read_manifest(tmp_path / "m" / "test.jsonl")  # position 0 of 10, in name order
+    dev = read_manifest(tmp_path / "m" / "dev.jsonl")  # position 1
+    train = read_manifest(tmp_path / "m" / "train.jsonl")
+    assert [u.text for u in test] == ["added"] and [u.text for u in dev] == ["thank you"]
+    assert sorted(u.text for u in train) == ["one", "please leave your message after the tone"]
+    assert {u.speaker for u in test + dev + train} == {"allison"}
+    assert train[0].duration == pytest.approx(0.5)
+    reasons = {
+        Path(r["audio_filepath"]).name: r["reason"]
+        for r in lines(tmp_path / "m" / "rejected.jsonl")
+    }
+    assert "not speech" in reasons["beep.wav"] and "not speech" in reasons["1.wav"]
+    assert "no audio file" in reasons["vm-missing.wav"]
+    assert "no transcript" in reasons["stray.wav"]
+
+
+def test_asterisk_without_the_packages_names_them(tmp_path):
+    with pytest.raises(CorpusError, match="apt install asterisk-core-sounds-en-wav"):
+        prepare("asterisk", tmp_path / "nowhere", tmp_path / "m")
+    write_audio(tmp_path / "en" / "added.wav", 0.5, rate=8000)
+    with pytest.raises(CorpusError, match="asterisk-core-sounds-en"):
+        corpora.asterisk(tmp_path / "en", transcripts=tmp_path / "none.txt", progress=False)
+
+
+def test_asterisk_debian_package_when_installed(tmp_path):
+    root = Path("/usr/share/asterisk/sounds/en")
+    if not (root / "added.wav").exists() or not corpora.ASTERISK_TRANSCRIPTS.exists():
+        pytest.skip("Debian's asterisk-core-sounds-en-wav and asterisk-core-sounds-en are absent")
+    report = prepare("asterisk", root, tmp_path, progress=False)
+    assert sum(report.counts.values()) > 500 and report.counts["test"] > 40
+    first = read_manifest(report.manifests["test"])[0]
+    from dslearn import audio
+
+    assert audio.info(first.audio_filepath).samplerate == 8000  # telephone prompts
