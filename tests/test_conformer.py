@@ -177,7 +177,7 @@ def test_conformer_trains_resumes_decodes_and_aligns_from_the_command_line(tmp_p
     assert "at step 100" in resumed.stdout
     asr = load_model(run)
     assert isinstance(asr.model, ConformerCTC)
-    for kind in ("greedy", "beam"):
+    for kind in ("greedy", "beam", "lm"):  # lm: flashlight's beam search with the shipped KenLM
         assert asr.transcribe(tmp_path / "one.wav", decoder=asr.decoder(kind)).text == SENTENCE
     aligned = subprocess.run(
         [sys.executable, "-m", "dslearn", "align", str(tmp_path / "one.wav"), SENTENCE,
