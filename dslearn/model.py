@@ -256,6 +256,27 @@ class Lookahead(nn.Module):
         return self.conv(h).transpose(1, 2)
 
 
+def conv_front_end(cfg: ModelConfig) -> tuple[nn.ModuleList, int]:
+    """DS2's conv layers (shared by the attention encoders) and the features per output frame
+    they produce (channels x remaining frequency bins)."""
+    convs, channels, freq = [], 1, cfg.n_feats
+    for c_out, kernel, stride in zip(cfg.conv_channels, cfg.conv_kernels, cfg.conv_strides):
+        convs.append(MaskedConv2d(channels, c_out, kernel, stride))
+        channels = c_out
+        freq = (freq + 2 * (kernel[0] // 2) - kernel[0]) // stride[0] + 1
+    return nn.ModuleList(convs), channels * freq
+
+
+def run_front_end(
+    convs: nn.ModuleList, x: torch.Tensor, lengths: torch.Tensor
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """(B, T, F) features -> ((B, T', C * F') frames for the encoder, (B,) lengths T')."""
+    h = mask_padding(x, lengths).transpose(1, 2).unsqueeze(1)  # (B, 1, F, T): an image
+    for conv in convs:
+        h, lengths = conv(h, lengths)
+    return h.flatten(1, 2).transpose(1, 2), lengths
+
+
 class DeepSpeech2(nn.Module):
     """Baidu DeepSpeech 2: conv front end -> RNN stack -> (lookahead) -> linear."""
 
@@ -266,13 +287,7 @@ class DeepSpeech2(nn.Module):
                 "conv_channels, conv_kernels and conv_strides need one entry per layer"
             )
         self.cfg = cfg
-        convs, channels, freq = [], 1, cfg.n_feats
-        for c_out, kernel, stride in zip(cfg.conv_channels, cfg.conv_kernels, cfg.conv_strides):
-            convs.append(MaskedConv2d(channels, c_out, kernel, stride))
-            channels = c_out
-            freq = (freq + 2 * (kernel[0] // 2) - kernel[0]) // stride[0] + 1
-        self.convs = nn.ModuleList(convs)
-        rnn_in = channels * freq
+        self.convs, rnn_in = conv_front_end(cfg)
         directions = 2 if cfg.bidirectional else 1
         self.rnns = nn.ModuleList()
         self.norms = nn.ModuleList()
@@ -292,10 +307,7 @@ class DeepSpeech2(nn.Module):
 
     def forward(self, x: torch.Tensor, lengths: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """x: (B, T, F) features -> ((B, T', C) log-probs, (B,) lengths T')."""
-        h = mask_padding(x, lengths).transpose(1, 2).unsqueeze(1)  # (B, 1, F, T): an image
-        for conv in self.convs:
-            h, lengths = conv(h, lengths)
-        h = h.flatten(1, 2).transpose(1, 2)  # (B, C * F', T') -> (B, T', C * F')
+        h, lengths = run_front_end(self.convs, x, lengths)  # (B, T', C * F')
         for i, (norm, rnn) in enumerate(zip(self.norms, self.rnns)):
             if not isinstance(norm, nn.Identity):
                 h = self._sequence_batch_norm(norm, h, lengths)
@@ -365,13 +377,8 @@ class ConformerCTC(nn.Module):
                 "(streaming) variant here. Use a ds2 model with bidirectional=False to stream."
             )
         self.cfg = cfg
-        convs, channels, freq = [], 1, cfg.n_feats
-        for c_out, kernel, stride in zip(cfg.conv_channels, cfg.conv_kernels, cfg.conv_strides):
-            convs.append(MaskedConv2d(channels, c_out, kernel, stride))
-            channels = c_out
-            freq = (freq + 2 * (kernel[0] // 2) - kernel[0]) // stride[0] + 1
-        self.convs = nn.ModuleList(convs)
-        self.project = nn.Linear(channels * freq, cfg.d_model)
+        self.convs, front_features = conv_front_end(cfg)
+        self.project = nn.Linear(front_features, cfg.d_model)
         self.dropout = nn.Dropout(cfg.dropout)
         self.blocks = nn.ModuleList()
         for _ in range(cfg.encoder_layers):
@@ -388,15 +395,17 @@ class ConformerCTC(nn.Module):
             lengths = conv.output_lengths(lengths)
         return lengths
 
+    def _encoder_input(self, x: torch.Tensor, lengths: torch.Tensor):
+        """Front end, projection and positions: ((B, T', d_model), (B,) T', (B, T') real frames)."""
+        h, lengths = run_front_end(self.convs, x, lengths)
+        h = self.project(h) + sinusoidal_positions(h.shape[1], self.cfg.d_model, h.device)
+        valid = torch.arange(h.shape[1], device=h.device)[None, :] < lengths.to(h.device)[:, None]
+        return h, lengths, valid
+
     def forward(self, x: torch.Tensor, lengths: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """x: (B, T, F) features -> ((B, T', C) log-probs, (B,) lengths T')."""
-        h = mask_padding(x, lengths).transpose(1, 2).unsqueeze(1)  # (B, 1, F, T)
-        for conv in self.convs:
-            h, lengths = conv(h, lengths)
-        h = h.flatten(1, 2).transpose(1, 2)  # (B, T', C * F')
-        h = self.project(h) + sinusoidal_positions(h.shape[1], self.cfg.d_model, h.device)
+        h, lengths, valid = self._encoder_input(x, lengths)
         h = self.dropout(h)
-        valid = torch.arange(h.shape[1], device=h.device)[None, :] < lengths.to(h.device)[:, None]
         for block in self.blocks:
             h = conformer_block(block, h, valid)
         return self.fc(h).log_softmax(dim=-1), lengths
@@ -406,12 +415,7 @@ class ConformerCTC(nn.Module):
         """What each block's self-attention looks at: one ``(B, T', T')`` tensor per block, row
         ``t`` the weights (averaged over heads, summing to 1) that output frame ``t`` gives to
         every frame. Padded keys get weight 0. Same input as ``forward``."""
-        h = mask_padding(x, lengths).transpose(1, 2).unsqueeze(1)
-        for conv in self.convs:
-            h, lengths = conv(h, lengths)
-        h = h.flatten(1, 2).transpose(1, 2)
-        h = self.project(h) + sinusoidal_positions(h.shape[1], self.cfg.d_model, h.device)
-        valid = torch.arange(h.shape[1], device=h.device)[None, :] < lengths.to(h.device)[:, None]
+        h, _, valid = self._encoder_input(x, lengths)
         maps = []
         for block in self.blocks:
             a = block.self_attn_layer_norm(h + 0.5 * block.ffn1(h)).transpose(0, 1)
@@ -459,6 +463,10 @@ _DS2_CONVS = dict(
 )
 # DS2-paper-sized: 3 conv layers and 5 bidirectional GRU layers of 1024 units.
 _BASE = ModelConfig(**_DS2_CONVS, rnn_hidden=1024, rnn_layers=5, rnn_batch_norm=True)
+# The attention encoders sized like tiny: tiny's front end (30 ms frames), blocks of width 144.
+_TINY_ATTENTION = dict(
+    **_SMALL_CONVS, conv_strides=((2, 3), (2, 1)), d_model=144, attention_heads=4, ffn_dim=576
+)
 
 PRESETS: dict[str, ModelConfig] = {
     # Trains in minutes on two CPU cores. Its first conv strides 3 frames in time (30 ms
@@ -487,25 +495,8 @@ PRESETS: dict[str, ModelConfig] = {
     "librispeech-960": _BASE,
     # Beyond DeepSpeech (chapter 16): the same front ends and CTC head with attention in place of
     # the GRUs, sized to match tiny and small in parameters (within 5 %; ``dslearn model``).
-    "conformer-tiny": ModelConfig(
-        arch="conformer",
-        **_SMALL_CONVS,
-        conv_strides=((2, 3), (2, 1)),
-        d_model=144,
-        attention_heads=4,
-        ffn_dim=576,
-        encoder_layers=4,
-        conv_kernel=15,
-    ),
-    "transformer-tiny": ModelConfig(
-        arch="transformer",
-        **_SMALL_CONVS,
-        conv_strides=((2, 3), (2, 1)),
-        d_model=144,
-        attention_heads=4,
-        ffn_dim=576,
-        encoder_layers=5,
-    ),
+    "conformer-tiny": ModelConfig(arch="conformer", **_TINY_ATTENTION, encoder_layers=4),
+    "transformer-tiny": ModelConfig(arch="transformer", **_TINY_ATTENTION, encoder_layers=5),
     "conformer-small": ModelConfig(
         arch="conformer",
         d_model=184,

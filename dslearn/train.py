@@ -247,6 +247,18 @@ def lr_at(
     raise ValueError(f"schedule must be cosine, onecycle or constant, got {cfg.schedule!r}")
 
 
+def _front_end_flops(cfg: ModelConfig, frame_rate: float) -> tuple[float, int, float]:
+    """The conv front end's forward FLOPs per second of audio, its features per output frame and
+    its output frame rate."""
+    flops, freq, channels, rate = 0.0, cfg.n_feats, 1, frame_rate
+    for c_out, (kf, kt), (sf, st) in zip(cfg.conv_channels, cfg.conv_kernels, cfg.conv_strides):
+        freq = (freq + 2 * (kf // 2) - kf) // sf + 1
+        rate = rate / st
+        flops += 2 * channels * c_out * kf * kt * freq * rate
+        channels = c_out
+    return flops, channels * freq, rate
+
+
 def model_flops_per_second(
     cfg: ModelConfig, frame_rate: float = 100.0, utterance_seconds: float = 10.0
 ) -> float:
@@ -260,20 +272,13 @@ def model_flops_per_second(
     """
     flops = 0.0
     if cfg.arch in ("conformer", "transformer"):
-        freq, channels, rate = cfg.n_feats, 1, frame_rate
-        for c_out, (kf, kt), (sf, st) in zip(cfg.conv_channels, cfg.conv_kernels, cfg.conv_strides):
-            freq = (freq + 2 * (kf // 2) - kf) // sf + 1
-            rate = rate / st
-            flops += 2 * channels * c_out * kf * kt * freq * rate
-            channels = c_out
+        flops, features, rate = _front_end_flops(cfg, frame_rate)
         d, frames = cfg.d_model, rate * utterance_seconds
-        per_frame = channels * freq * d + d * cfg.n_classes  # input projection, CTC head
+        per_frame = features * d + d * cfg.n_classes  # input projection, CTC head
         block = 2 * 2 * d * cfg.ffn_dim  # two feed-forward modules of two matrices each
         block += 4 * d * d + 2 * frames * d  # q, k, v, out projections; scores and weighted sum
         if cfg.arch == "conformer":
-            block += (
-                2 * d * d + cfg.conv_kernel * d + d * d
-            )  # pointwise (GLU), depthwise, pointwise
+            block += 3 * d * d + cfg.conv_kernel * d  # pointwise (GLU), depthwise, pointwise
         return flops + 2 * rate * (per_frame + cfg.encoder_layers * block)
     if cfg.arch == "ds1":
         window = (2 * cfg.context + 1) * cfg.n_feats
@@ -285,13 +290,8 @@ def model_flops_per_second(
         flops += 2 * rate * directions * cfg.rnn_hidden * cfg.dense_hidden
         layers = 1
     else:
-        freq, channels, rate = cfg.n_feats, 1, frame_rate
-        for c_out, (kf, kt), (sf, st) in zip(cfg.conv_channels, cfg.conv_kernels, cfg.conv_strides):
-            freq = (freq + 2 * (kf // 2) - kf) // sf + 1
-            rate = rate / st
-            flops += 2 * channels * c_out * kf * kt * freq * rate
-            channels = c_out
-        rnn_in, layers = channels * freq, cfg.rnn_layers
+        flops, rnn_in, rate = _front_end_flops(cfg, frame_rate)
+        layers = cfg.rnn_layers
         directions = 2 if cfg.bidirectional else 1
         flops += 2 * rate * cfg.rnn_hidden * directions * cfg.n_classes
     gates = {"gru": 3, "lstm": 4, "rnn": 1}[cfg.rnn_type]
