@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 # Re-install whenever the declared dependencies change.
 STAMP := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
 
-.PHONY: install demo test lint bench book slides clean
+.PHONY: install demo test lint bench book slides clean voices
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -38,8 +38,18 @@ lint: install
 		DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq \
 		asterisk-core-sounds-en-wav asterisk-core-sounds-en >/dev/null
 
+# More speech engines and open English text for `dslearn synth --engines ... --open-text`:
+# CMU Flite, Festival with three festvox voices, WordNet (licences in docs/voices.md). Where apt
+# is missing the install fails harmlessly and their tests are skipped, naming the package.
+VOICE_PACKAGES := flite festival festvox-kallpc16k festvox-kdlpc16k festvox-us-slt-hts wordnet-base
+/usr/share/wordnet/data.noun:
+	-SUDO=$$([ "$$(id -u)" = 0 ] || echo sudo); $$SUDO apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $(VOICE_PACKAGES) >/dev/null
+
+voices: /usr/share/wordnet/data.noun
+
 # The unit tests, the browser tests, and the notebook course under nbval in quick mode.
-test: lint /usr/bin/chromium /usr/share/asterisk/sounds/en/added.wav
+test: lint /usr/bin/chromium /usr/share/asterisk/sounds/en/added.wav /usr/share/wordnet/data.noun
 	$(BIN)/python -m pytest tests notebooks --nbval-lax
 
 # Every CPU benchmark, then one summary table of them all (JSON in BENCH_OUT). About 15 minutes on

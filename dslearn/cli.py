@@ -26,10 +26,24 @@ def _add_synth(sub: argparse._SubParsersAction) -> None:
             "(commands with times, numbers, names and places; numbers and dates; free sentences) "
             "in many voice variants. Writes 16 kHz WAV files, train/dev/test/test-unseen-voices "
             "manifests (JSON Lines with audio_filepath, duration, text, speaker and word timings) "
-            "and a text corpus for language models."
+            "and a text corpus for language models. --engines adds Flite and Festival voices "
+            "(Debian packages), --open-text sentences people wrote (WordNet's examples), --long "
+            "several sentences per file with pauses between them."
         ),
     )
     p.add_argument("--out", required=True, type=Path, help="output folder")
+    p.add_argument(
+        "--engines",
+        default="espeak",
+        help="comma-separated speech engines: espeak (default), flite, festival; naming one "
+        "twice doubles its share (espeak,espeak,festival)",
+    )
+    p.add_argument(
+        "--open-text", type=float, default=0.0, help="share of sentences from WordNet (0..1)"
+    )
+    p.add_argument(
+        "--long", type=float, default=0.0, help="share of multi-sentence utterances (0..1)"
+    )
     p.add_argument("--hours", type=float, default=1.0, help="hours of audio in all splits")
     p.add_argument("--seed", type=int, default=0, help="same seed, same corpus (default 0)")
     p.add_argument("--workers", type=int, default=None, help="processes (default: all cores)")
@@ -40,9 +54,14 @@ def _add_synth(sub: argparse._SubParsersAction) -> None:
 def _run_synth(args: argparse.Namespace) -> int:
     from dslearn import synth
 
+    engines = tuple(name.strip() for name in args.engines.split(",") if name.strip())
+    for name in dict.fromkeys(engines):
+        synth.get_engine(name)  # a missing engine fails now, naming its package
     summary = synth.generate_corpus(
-        args.out, hours=args.hours, seed=args.seed, workers=args.workers, overwrite=args.overwrite
-    )
+        args.out, hours=args.hours, seed=args.seed, workers=args.workers,
+        overwrite=args.overwrite, engines=engines, open_weight=args.open_text,
+        long_probability=args.long,
+    )  # fmt: skip
     print(synth.describe_corpus(args.out, summary=summary))
     return 0
 
@@ -235,6 +254,12 @@ def _add_train(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--no-spec-augment", action="store_true", help="turn SpecAugment off")
     p.add_argument("--no-speed-perturb", action="store_true", help="turn speed perturbation off")
     p.add_argument(
+        "--augment",
+        action="store_true",
+        help="on-the-fly speakers, rooms, channels, noise and gain (dslearn.augment; "
+        "tune with --set augment.FIELD=VALUE)",
+    )
+    p.add_argument(
         "--no-bucketing", action="store_true", help="random batches instead of similar lengths"
     )
     p.add_argument(
@@ -247,7 +272,8 @@ def _add_train(sub: argparse._SubParsersAction) -> None:
         default=[],
         metavar="KEY=VALUE",
         help="override a model field (model.rnn_hidden=128), feature field (features.n_mels=40) "
-        "or SpecAugment setting (spec_augment.time_masks=1); repeatable",
+        "SpecAugment setting (spec_augment.time_masks=1) or augmentation setting "
+        "(augment.room=0.5, implies --augment); repeatable",
     )
     p.set_defaults(func=_run_train)
 
@@ -257,14 +283,14 @@ def _parse_overrides(pairs: list[str]) -> dict[str, dict]:
     parse, else strings)."""
     import json
 
-    sections: dict[str, dict] = {"model": {}, "features": {}, "spec_augment": {}}
+    sections: dict[str, dict] = {"model": {}, "features": {}, "spec_augment": {}, "augment": {}}
     for pair in pairs:
         key, sep, value = pair.partition("=")
         section, dot, field_name = key.partition(".")
         if not sep or not dot or section not in sections:
             raise ValueError(
-                f"--set {pair!r}: expected model.FIELD=VALUE, features.FIELD=VALUE or "
-                "spec_augment.FIELD=VALUE"
+                f"--set {pair!r}: expected model.FIELD=VALUE, features.FIELD=VALUE, "
+                "spec_augment.FIELD=VALUE or augment.FIELD=VALUE"
             )
         try:
             parsed = json.loads(value)
@@ -282,12 +308,15 @@ def train_config(args: argparse.Namespace):
 
     given = vars(args)
     fields = {f.name for f in dataclasses.fields(TrainConfig)}
-    overrides = {k: v for k, v in given.items() if k in fields and k not in ("model", "features")}
+    skip = ("model", "features", "augment")
+    overrides = {k: v for k, v in given.items() if k in fields and k not in skip}
     sets = _parse_overrides(given.get("set", []))
     if given.get("no_spec_augment"):
         overrides["spec_augment"] = False
     if given.get("no_speed_perturb"):
         overrides["speed_perturb"] = ()
+    if given.get("augment") or sets["augment"]:
+        overrides["augment"] = sets["augment"]
     if given.get("no_bucketing"):
         overrides["bucketing"] = False
     if given.get("no_sortagrad"):
@@ -326,7 +355,11 @@ def _add_inference_options(p: argparse.ArgumentParser) -> None:
         help="greedy; beam: readable prefix beam search (with --lm if given); "
         "lm: fast beam search with a KenLM n-gram (default: the LM shipped with the model)",
     )
-    p.add_argument("--lm", type=Path, help="ARPA language model for --decoder lm/beam")
+    p.add_argument(
+        "--lm",
+        help="ARPA language model for --decoder lm/beam, or a shipped one: grammar (default: "
+        "commands, numbers, dates) or english (open English text)",
+    )
     p.add_argument("--alpha", type=float, help="LM weight (default: from `lm tune`, else 0.5)")
     p.add_argument("--beta", type=float, help="word bonus (default: from `lm tune`, else 1.0)")
     p.add_argument("--beam-size", type=int, help="beams kept per frame (default 16/32)")
@@ -343,6 +376,9 @@ def _load_for_inference(args: argparse.Namespace):
 
 
 def _decoder_from_args(asr, args: argparse.Namespace):
+    from dslearn.inference import resolve_lm
+
+    args.lm = resolve_lm(args.lm)
     if args.lm is not None and not args.lm.exists():
         raise FileNotFoundError(f"{args.lm}: language model not found")
     return asr.decoder(
@@ -552,7 +588,7 @@ def _add_lm(sub: argparse._SubParsersAction) -> None:
         "`eval`/`transcribe --decoder lm` then use by default.",
     )
     t.add_argument("--manifest", required=True, help="dev manifest (.jsonl)")
-    t.add_argument("--lm", type=Path, help="ARPA LM (default: the LM shipped with the model)")
+    t.add_argument("--lm", help="ARPA LM, or a shipped one: grammar (the default) or english")
     t.add_argument("--alphas", default="0,0.25,0.5,0.75,1,1.5,2", help="comma-separated")
     t.add_argument("--betas", default="-2,-1,0,1,2,3", help="comma-separated")
     t.add_argument("--beam-size", type=int, default=32)
@@ -589,9 +625,9 @@ def _parse_floats(text: str, name: str) -> list[float]:
 def _run_lm_tune(args: argparse.Namespace) -> int:
     import json
 
-    from dslearn.inference import pretrained_lm_path, tune_lm_weights, tuned_path
+    from dslearn.inference import pretrained_lm_path, resolve_lm, tune_lm_weights, tuned_path
 
-    lm = args.lm or pretrained_lm_path()
+    lm = resolve_lm(args.lm) or pretrained_lm_path()
     if lm is None:
         raise FileNotFoundError("no LM shipped here: pass --lm LM.arpa")
     if not Path(lm).exists():
@@ -649,6 +685,18 @@ def _add_data(sub: argparse._SubParsersAction) -> None:
     )
     d.add_argument("--no-progress", action="store_true", help="no progress bars")
     d.set_defaults(func=_run_data_prepare)
+    m = data_sub.add_parser(
+        "mix",
+        help="combine manifests into one training manifest (repeats, held-out speakers)",
+        description="Write one manifest holding the utterances of several: MANIFEST*N repeats "
+        "a manifest's utterances N times (to weigh a small corpus more), --exclude-speaker "
+        "leaves a speaker out (to keep it for testing). The result is shuffled.",
+    )
+    m.add_argument("manifests", nargs="+", help="MANIFEST or MANIFEST*N")
+    m.add_argument("--out", required=True, type=Path, help="manifest to write")
+    m.add_argument("--exclude-speaker", action="append", default=[], help="repeatable")
+    m.add_argument("--seed", type=int, default=0, help="shuffle seed")
+    m.set_defaults(func=_run_data_mix)
 
 
 def _run_data_prepare(args: argparse.Namespace) -> int:
@@ -660,6 +708,22 @@ def _run_data_prepare(args: argparse.Namespace) -> int:
         progress=not args.no_progress,
     )  # fmt: skip
     print(report.summary())
+    return 0
+
+
+def _run_data_mix(args: argparse.Namespace) -> int:
+    from dslearn.data import mix_manifests, write_manifest
+
+    sources = []
+    for spec in args.manifests:
+        path, star, repeat = spec.rpartition("*") if "*" in spec else (spec, "", "1")
+        if not repeat.isdigit():
+            raise ValueError(f"{spec!r}: expected MANIFEST or MANIFEST*N with N a whole number")
+        sources.append((path, int(repeat)))
+    mixed = mix_manifests(sources, args.exclude_speaker, args.seed)
+    write_manifest(args.out, mixed)
+    hours = sum(u.duration for u in mixed) / 3600
+    print(f"wrote {args.out}: {len(mixed)} utterances, {hours:.2f} h")
     return 0
 
 

@@ -44,10 +44,32 @@ def pretrained_path() -> Path:
     return path
 
 
-def pretrained_lm_path() -> Path | None:
-    """The word 3-gram LM shipped beside the pretrained model, or ``None`` if it is missing."""
-    path = Path(str(resources.files("dslearn") / "assets" / PRETRAINED_DIR / "lm.arpa"))
+# The LMs shipped beside the pretrained model, by the name `--lm NAME` accepts.
+SHIPPED_LMS = {
+    "grammar": "lm.arpa",  # the synthetic corpus's grammar: commands, numbers, dates (the default)
+    "english": "lm-english.arpa.gz",  # open English text (WordNet's definitions and examples)
+}
+
+
+def pretrained_lm_path(name: str = "grammar") -> Path | None:
+    """A word 3-gram LM shipped beside the pretrained model (``SHIPPED_LMS``), or ``None`` if it
+    is missing from this installation."""
+    if name not in SHIPPED_LMS:
+        raise ValueError(f"no shipped LM called {name!r}; shipped: {', '.join(SHIPPED_LMS)}")
+    path = Path(str(resources.files("dslearn") / "assets" / PRETRAINED_DIR / SHIPPED_LMS[name]))
     return path if path.exists() else None
+
+
+def resolve_lm(lm: str | os.PathLike | None) -> Path | None:
+    """``lm`` as a path: a shipped LM's name ("grammar", "english") or a file, else None."""
+    if lm is None:
+        return None
+    if str(lm) in SHIPPED_LMS and not Path(lm).exists():
+        path = pretrained_lm_path(str(lm))
+        if path is None:
+            raise FileNotFoundError(f"the shipped LM {lm!r} is missing from this installation")
+        return path
+    return Path(lm)
 
 
 def tuned_path(lm: str | os.PathLike) -> Path:
@@ -145,12 +167,14 @@ class Recognizer:
         """A decoder for this model's alphabet and frame rate.
 
         ``kind``: "greedy"; "beam" (the readable prefix beam search; word LM only if ``lm`` is
-        given); "lm" (the fast flashlight beam search with a KenLM LM, by default the one shipped
-        beside the pretrained model). ``alpha``/``beta`` default to the values ``dslearn lm tune``
-        stored beside the LM, else 0.5/1.0.
+        given); "lm" (the fast flashlight beam search with a KenLM LM, by default the grammar LM
+        shipped beside the pretrained model; ``lm="english"`` picks the shipped open-English LM).
+        ``alpha``/``beta`` default to the values ``dslearn lm tune`` stored beside the LM, else
+        0.5/1.0.
         """
         if kind not in DECODERS:
             raise ValueError(f"unknown decoder {kind!r}; choose one of {', '.join(DECODERS)}")
+        lm = resolve_lm(lm)
         if kind == "greedy":
             return GreedyDecoder(self.alphabet, frame_shift=self.frame_shift)
         if kind == "lm" and lm is None:

@@ -48,6 +48,7 @@ from torch.utils.data import DataLoader, Subset
 from tqdm.auto import tqdm
 
 from dslearn import checkpoint as ckpt_io
+from dslearn.augment import AugmentConfig, Augmenter
 from dslearn.ctc import ctc_loss
 from dslearn.data import BucketingBatchSampler, SpeechDataset, collate, require_readable_audio
 from dslearn.decoding import GreedyDecoder
@@ -101,6 +102,9 @@ class TrainConfig:
     # max_time_fraction (dslearn.features.SpecAugment)
     spec_augment_params: dict = field(default_factory=dict)
     speed_perturb: tuple[float, ...] = (0.9, 1.0, 1.1)  # one factor per batch; () = off
+    # On-the-fly speakers, rooms, channels, noise and gain (dslearn.augment.AugmentConfig fields;
+    # {} = its defaults); None = off.
+    augment: dict | None = None
     eval_every: int = 200  # steps between dev evaluations and checkpoints
     eval_max_utterances: int | None = 400  # dev subset size (first N lines), None = all
     early_stop_patience: int = 0  # stop after this many evals without a better WER; 0 = never
@@ -360,7 +364,12 @@ class Trainer:
         self.frame_shift *= time_stride(self.model_cfg)
         self.decoder = GreedyDecoder(self.alphabet, frame_shift=self.frame_shift)
 
-        self.train_set = SpeechDataset(cfg.train, self.alphabet)
+        augment = None
+        if cfg.augment is not None:  # a different stream on every rank
+            augment = Augmenter(
+                AugmentConfig.from_dict(cfg.augment), seed=cfg.seed + 1000 * self.rank
+            )
+        self.train_set = SpeechDataset(cfg.train, self.alphabet, transform=augment)
         self.valid_set = SpeechDataset(cfg.valid, self.alphabet) if cfg.valid else None
         for data in (self.train_set, self.valid_set):
             if data is not None:  # every rank checks, so that all of them stop together

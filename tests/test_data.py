@@ -539,3 +539,25 @@ def test_sampler_rejects_bad_settings(durations):
 def test_module_constants_are_sane():
     # A fast talker (~20 chars/s) must pass, a wrong duration (50 chars/s) must not.
     assert 20 <= data.MAX_CHARS_PER_SECOND < 50
+
+
+def test_mix_repeats_small_corpora_and_keeps_held_out_speakers_out(tmp_path):
+    from dslearn.cli import main
+    from dslearn.data import mix_manifests, read_manifest, write_manifest
+
+    def utts(prefix, speakers):
+        return [Utterance(tmp_path / f"{prefix}{i}.wav", 1.0, "a b", speaker=s)
+                for i, s in enumerate(speakers)]  # fmt: skip
+
+    a = write_manifest(tmp_path / "a.jsonl", utts("a", ["x", "y", "george"]))
+    b = write_manifest(tmp_path / "b.jsonl", utts("b", ["z"]))
+    mixed = mix_manifests([(a, 1), (b, 3)], exclude_speakers=["george"], seed=0)
+    assert sorted(u.speaker for u in mixed) == ["x", "y", "z", "z", "z"]
+    assert mixed != mix_manifests([(a, 1), (b, 3)], ["george"], seed=None)  # shuffled
+    assert main(["data", "mix", str(a), f"{b}*3", "--exclude-speaker", "george",
+                 "--out", str(tmp_path / "m" / "mix.jsonl")]) == 0  # fmt: skip
+    written = read_manifest(tmp_path / "m" / "mix.jsonl")
+    assert sorted(u.audio_filepath.name for u in written) == sorted(
+        ["a0.wav", "a1.wav", "b0.wav", "b0.wav", "b0.wav"]
+    )
+    assert main(["data", "mix", f"{b}*x", "--out", str(tmp_path / "bad.jsonl")]) == 2

@@ -422,7 +422,7 @@ def test_an_utterance_that_crashes_espeak_ng_is_left_out_and_named(tmp_path, mon
         _task("test-unseen-voices", 0, "turn off the lights", voice="en-us+f2"),
     ]
     lines = [t["text"] for t in tasks if t["split"] == "train"]
-    monkeypatch.setattr(synth, "_plan", lambda config: (tasks, lines))
+    monkeypatch.setattr(synth.corpus, "_plan", lambda config: (tasks, lines))
     corpora = {}
     for workers in (1, 2):  # shards of 2: the crash is in the first, spoken alongside others
         out = tmp_path / f"w{workers}"
@@ -443,7 +443,7 @@ def test_an_utterance_that_crashes_espeak_ng_is_left_out_and_named(tmp_path, mon
 
 def test_an_error_in_a_worker_stops_the_corpus_with_its_message(tmp_path, monkeypatch):
     tasks = [_task("train", 0, "set a timer"), _task("train", 1, "call bob", voice="en-us+nobody")]
-    monkeypatch.setattr(synth, "_plan", lambda config: (tasks, ["set a timer", "call bob"]))
+    monkeypatch.setattr(synth.corpus, "_plan", lambda config: (tasks, ["set a timer", "call bob"]))
     with pytest.raises(ValueError, match="nobody") as raised:
         synth.generate_corpus(tmp_path / "c", workers=2, utterances_per_process=1, progress=False)
     assert "shard 1" in str(raised.value.__cause__)
