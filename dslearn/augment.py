@@ -22,6 +22,7 @@ from __future__ import annotations
 import dataclasses
 import math
 import os
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -218,9 +219,11 @@ def change_speaker(
 
     sound = parselmouth.Sound(np.asarray(audio, np.float64), sample_rate)
     try:
-        changed = parselmouth.praat.call(
-            sound, "Change gender", 75, 600, formant_shift, pitch_median, 1.0, 1.0
-        )
+        with warnings.catch_warnings():  # unvoiced audio is expected (a hiss, an 's'): no news
+            warnings.simplefilter("ignore", parselmouth.PraatWarning)
+            changed = parselmouth.praat.call(
+                sound, "Change gender", 75, 600, formant_shift, pitch_median, 1.0, 1.0
+            )
     except parselmouth.PraatError:
         return np.asarray(audio, np.float32)
     out = changed.values[0].astype(np.float32)
@@ -236,12 +239,22 @@ def simulated_room(
 
     pyroomacoustics' image-source method: walls' absorption set by Sabine's formula for ``rt60``
     seconds, the room 3-10 m by 2.5-8 m by 2.4-4 m, talker and microphone at random places at
-    least 0.5 m apart. The response is shifted so the direct path arrives at sample 0.
+    least 0.5 m apart (a room too large to die away within ``rt60`` is shrunk until it can). The
+    response is shifted so the direct path arrives at sample 0.
     """
     import pyroomacoustics as pra
 
     size = np.array([rng.uniform(3, 10), rng.uniform(2.5, 8), rng.uniform(2.4, 4)])
-    absorption, max_order = pra.inverse_sabine(rt60, size)
+    while True:
+        try:
+            absorption, max_order = pra.inverse_sabine(rt60, size)
+            break
+        except ValueError:  # a big room cannot ring this briefly even with perfect absorbers
+            if np.all(size <= 1.0):
+                raise ValueError(
+                    f"rt60={rt60} s is too short for any room of 1 m or more"
+                ) from None
+            size = np.maximum(size * 0.85, 1.0)
     room = pra.ShoeBox(size, fs=sample_rate, materials=pra.Material(absorption),
                        max_order=min(max_order, 12))  # fmt: skip
     while True:

@@ -57,6 +57,16 @@ def test_a_room_reverberates_for_about_its_rt60_with_the_direct_path_first():
         assert 0.4 * rt60 < 3 * t20 < 1.8 * rt60, (rt60, 3 * t20)
 
 
+def test_a_short_rt60_shrinks_a_room_too_big_for_it_instead_of_failing():
+    # 0.15 s (AugmentConfig's shortest default) is out of reach of a 10 x 8 x 4 m room even with
+    # walls absorbing everything (Sabine: 0.161 V / S = 0.17 s); training once died on it.
+    for seed in range(60):
+        ir = simulated_room(0.15, np.random.default_rng(seed))
+        assert np.argmax(np.abs(ir)) == 0 and np.all(np.isfinite(ir))
+    with pytest.raises(ValueError, match="rt60=0.001 s is too short"):
+        simulated_room(0.001, np.random.default_rng(0))
+
+
 def test_a_band_limit_removes_what_lies_outside_the_band():
     noise = np.random.default_rng(1).standard_normal(SR).astype(np.float32)
     out = band_limit(noise, 300.0, 3400.0)

@@ -44,6 +44,27 @@ def test_pretrained_model_is_shipped_small_and_safe():
     assert (path.parent / "TRAINING.md").is_file()
 
 
+def test_the_model_and_its_lms_fit_the_40_mb_package_budget():
+    from dslearn.inference import SHIPPED_LMS, pretrained_lm_path
+
+    sizes = {"model": pretrained_path().stat().st_size}
+    sizes |= {name: pretrained_lm_path(name).stat().st_size for name in SHIPPED_LMS}
+    assert sum(sizes.values()) <= 40_000_000, sizes
+
+
+def test_the_english_lm_knows_everyday_words_the_grammar_lm_never_saw():
+    from dslearn.inference import pretrained_lm_path, resolve_lm
+    from dslearn.lm import NGramLM
+
+    english = NGramLM.from_arpa(resolve_lm("english"))
+    grammar = NGramLM.from_arpa(pretrained_lm_path("grammar"))
+    assert len(english.vocab) > 10 * len(grammar.vocab)
+    everyday = {"river", "valley", "bread", "cheerful", "government", "yesterday", "quickly"}
+    assert everyday <= english.vocab and not everyday <= grammar.vocab
+    sentence = "the river flows quickly through the green valley"
+    assert english.score_sentence(sentence) > grammar.score_sentence(sentence) + 5  # 10^5 likelier
+
+
 def test_pretrained_model_reads_synthetic_speech(asr, clips):
     hyps = [h.text for h in asr.transcribe(list(clips))]
     assert cer(SENTENCES, hyps) < 0.15, hyps

@@ -451,7 +451,7 @@ def test_spec_augment_settings_reach_the_trainer(corpus, tmp_path):
     with pytest.raises(ValueError, match=r"unknown setting\(s\) \['time_mask'\]"):
         Trainer(dataclasses.replace(cfg, spec_augment_params={"time_mask": 1}))
     with pytest.raises(ValueError, match="spec_augment.FIELD=VALUE"):
-        train_config(build_parser().parse_args(args + ["--set", "augment.x=1"]))
+        train_config(build_parser().parse_args(args + ["--set", "augmentation.x=1"]))
 
 
 def _quick_cfg(corpus: Path, out: Path, **fields) -> TrainConfig:
