@@ -170,3 +170,46 @@ def export_weights(src: str | os.PathLike, dst: str | os.PathLike, dtype: str = 
     ck.info = {k: v for k, v in ck.info.items() if k not in TRAINING_ONLY_INFO}
     ck.extra_tensors = {}
     return save_checkpoint(dst, ck)
+
+
+def blend_weights(
+    a: str | os.PathLike, b: str | os.PathLike, weight_b: float, dst: str | os.PathLike
+) -> Path:
+    """Write ``(1 - weight_b) * A + weight_b * B``, weight by weight, to ``dst`` (weights only).
+
+    A and B must be the same architecture with the same alphabet and features, B typically
+    fine-tuned from A. Averaging the two in weight space keeps much of what fine-tuning gained on
+    the new data and much of what A knew (Wortsman et al. 2022, "Robust fine-tuning of zero-shot
+    models", WiSE-FT); ``weight_b`` slides between them (0: A, 1: B). Integer tensors (batch
+    norm's step counter) come from B. The header is B's, with the blend recorded in its ``info``.
+    """
+    if not 0.0 <= weight_b <= 1.0:
+        raise ValueError(f"weight_b={weight_b}: must lie in [0, 1]")
+    ck_a = load_checkpoint(a, with_extra=False)
+    ck_b = load_checkpoint(b, with_extra=False)
+    from dslearn.model import ModelConfig  # (a config written before newer fields: defaults)
+
+    twins = {
+        "model_config": ModelConfig.from_dict(ck_a.model_config)
+        == ModelConfig.from_dict(ck_b.model_config),
+        "alphabet": ck_a.alphabet == ck_b.alphabet,
+        "feature_config": ck_a.feature_config == ck_b.feature_config,
+    }
+    for field_name, same in twins.items():
+        if not same:
+            raise ValueError(f"{a} and {b}: different {field_name}; only twins can be blended")
+    if ck_a.model_state.keys() != ck_b.model_state.keys():
+        raise ValueError(f"{a} and {b}: different weight names; only twins can be blended")
+    ck_b.model_state = {
+        k: torch.lerp(ck_a.model_state[k].float(), v.float(), weight_b) if v.is_floating_point()
+        else v
+        for k, v in ck_b.model_state.items()
+    }  # fmt: skip
+    ck_b.feature_state = {
+        k: torch.lerp(ck_a.feature_state[k].float(), v.float(), weight_b)
+        for k, v in ck_b.feature_state.items()
+    }
+    ck_b.info = {k: v for k, v in ck_b.info.items() if k not in TRAINING_ONLY_INFO}
+    ck_b.info["blend"] = {"a": str(a), "b": str(b), "weight_b": weight_b}
+    ck_b.extra_tensors = {}
+    return save_checkpoint(dst, ck_b)

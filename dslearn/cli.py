@@ -551,13 +551,29 @@ def _add_export(sub: argparse._SubParsersAction) -> None:
         choices=["float32", "float16", "bfloat16"],
         help="precision of the stored weights (16 bits: half the size; loaded back as float32)",
     )
+    p.add_argument(
+        "--blend-from",
+        metavar="MODEL0",
+        help="write (1 - W) * MODEL0 + W * MODEL instead, weight by weight (WiSE-FT: MODEL "
+        "fine-tuned from MODEL0 keeps more of what MODEL0 knew)",
+    )
+    p.add_argument(
+        "--blend-weight", metavar="W", type=float, default=0.5, help="MODEL's share (default 0.5)"
+    )
     p.set_defaults(func=_run_export)
 
 
 def _run_export(args: argparse.Namespace) -> int:
-    from dslearn.checkpoint import export_weights, resolve_model_path
+    from dslearn.checkpoint import blend_weights, export_weights, resolve_model_path
 
     src = resolve_model_path(args.model)
+    if args.blend_from:
+        if args.dtype != "float32":
+            raise ValueError("--blend-from writes float32; export the blend again for --dtype")
+        out = blend_weights(args.blend_from, src, args.blend_weight, args.out)
+        share = args.blend_weight
+        print(f"{out}: {1 - share:g} x {args.blend_from} + {share:g} x {src}")
+        return 0
     out = export_weights(src, args.out, dtype=args.dtype)
     mb = 1024 * 1024
     print(

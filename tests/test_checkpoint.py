@@ -9,6 +9,7 @@ import torch
 from dslearn.checkpoint import (
     Checkpoint,
     CheckpointError,
+    blend_weights,
     load_checkpoint,
     optimizer_from_tensors,
     optimizer_to_tensors,
@@ -96,3 +97,44 @@ def test_failed_write_leaves_previous_checkpoint_intact(tmp_path, monkeypatch):
         save_checkpoint(path, _checkpoint(build_model(preset("tiny"))))
     assert path.read_bytes() == before
     assert list(tmp_path.iterdir()) == [path]  # no temp file left behind
+
+
+def test_blending_two_twins_interpolates_every_weight_and_refuses_strangers(tmp_path):
+    torch.manual_seed(0)
+    a, b = build_model(preset("tiny")), build_model(preset("tiny"))
+    save_checkpoint(tmp_path / "a.safetensors", _checkpoint(a))
+    save_checkpoint(tmp_path / "b.safetensors", _checkpoint(b))
+    out = blend_weights(tmp_path / "a.safetensors", tmp_path / "b.safetensors", 0.25,
+                        tmp_path / "ab.safetensors")  # fmt: skip
+    blended = load_checkpoint(out).model_state
+    sa, sb = a.state_dict(), b.state_dict()
+    for name, value in blended.items():
+        if value.is_floating_point():
+            torch.testing.assert_close(value, 0.75 * sa[name] + 0.25 * sb[name])
+        else:
+            assert torch.equal(value, sb[name])
+    assert load_checkpoint(out).info["blend"]["weight_b"] == 0.25
+    other = _checkpoint(build_model(preset("small")))
+    other.model_config = preset("small").to_dict()
+    save_checkpoint(tmp_path / "small.safetensors", other)
+    with pytest.raises(ValueError, match="different model_config"):
+        blend_weights(tmp_path / "a.safetensors", tmp_path / "small.safetensors", 0.5,
+                      tmp_path / "x.safetensors")  # fmt: skip
+    with pytest.raises(ValueError, match="weight_b=1.5"):
+        blend_weights(tmp_path / "a.safetensors", tmp_path / "b.safetensors", 1.5,
+                      tmp_path / "x.safetensors")  # fmt: skip
+
+
+def test_export_blend_from_on_the_command_line(tmp_path):
+    from dslearn.cli import main
+
+    torch.manual_seed(1)
+    a, b = build_model(preset("tiny")), build_model(preset("tiny"))
+    save_checkpoint(tmp_path / "a.safetensors", _checkpoint(a))
+    save_checkpoint(tmp_path / "b.safetensors", _checkpoint(b))
+    args = ["export", str(tmp_path / "b.safetensors"), "--out", str(tmp_path / "ab.safetensors")]
+    args += ["--blend-from", str(tmp_path / "a.safetensors"), "--blend-weight", "0.6"]
+    assert main(args) == 0
+    got = load_checkpoint(tmp_path / "ab.safetensors").model_state
+    key = next(k for k in got if k.endswith("weight_hh_l0"))
+    torch.testing.assert_close(got[key], 0.4 * a.state_dict()[key] + 0.6 * b.state_dict()[key])
