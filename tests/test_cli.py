@@ -108,6 +108,7 @@ def test_export_writes_a_half_size_model_that_transcribes_the_same(tmp_path):
     shipped = dslearn("transcribe", clip)
     exported = dslearn("transcribe", "--model", str(half), clip)
     assert exported.returncode == 0, exported.stderr
-    assert exported.stdout == shipped.stdout and "meadow" in shipped.stdout
+    # the same text from both files, and a real transcript (greedy may misspell 'meadow')
+    assert exported.stdout == shipped.stdout and "the kingdom lent our" in shipped.stdout
     same = dslearn("export", str(half), "--out", str(half))
     assert same.returncode == 2 and "is the checkpoint being exported" in same.stderr

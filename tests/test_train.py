@@ -189,9 +189,16 @@ def test_torchrun_ddp_matches_single_process(corpus, tmp_path):
     rank0 = load_file(str(tmp_path / "ddp" / "rank0.safetensors"))
     rank1 = load_file(str(tmp_path / "ddp" / "rank1.safetensors"))
     reference = load_file(str(tmp_path / "single" / "rank0.safetensors"))
+    # gloo sums the two ranks' gradients in another order than one process does, and Adam divides
+    # each step by the gradient's running RMS: where a gradient is near zero that rounding grows to
+    # about 1e-4 in six steps (4 weights of 97,280 at 7.5e-5 in one run; espeak-ng's audio, and so
+    # the corpus, differs slightly from run to run). A gradient-averaging bug moves most weights by
+    # about the learning rate (1e-3 per step) instead.
     for key in rank0:
         assert torch.equal(rank0[key], rank1[key]), key  # DDP keeps replicas identical
-        torch.testing.assert_close(rank0[key], reference[key], atol=2e-5, rtol=1e-4)
+        diff = (rank0[key] - reference[key]).abs()
+        assert diff.max() <= 2e-4, (key, diff.max())
+        assert (diff > 2e-5).float().mean() <= 1e-3, (key, int((diff > 2e-5).sum()))
     ddp_loss, single_loss = _read_metrics(tmp_path / "ddp"), _read_metrics(tmp_path / "single")
     assert sorted(ddp_loss) == sorted(single_loss) and len(ddp_loss) >= 4
     for step in ddp_loss:
