@@ -167,6 +167,11 @@ def export_weights(src: str | os.PathLike, dst: str | os.PathLike, dtype: str = 
     ck.model_state = {
         k: v.to(cast) if v.is_floating_point() else v for k, v in ck.model_state.items()
     }
+    return _save_weights_only(dst, ck)
+
+
+def _save_weights_only(dst: str | os.PathLike, ck: Checkpoint) -> Path:
+    """Save ``ck`` without the state only ``--resume`` needs (optimizer, scaler, RNG)."""
     ck.info = {k: v for k, v in ck.info.items() if k not in TRAINING_ONLY_INFO}
     ck.extra_tensors = {}
     return save_checkpoint(dst, ck)
@@ -187,9 +192,9 @@ def blend_weights(
         raise ValueError(f"weight_b={weight_b}: must lie in [0, 1]")
     ck_a = load_checkpoint(a, with_extra=False)
     ck_b = load_checkpoint(b, with_extra=False)
-    from dslearn.model import ModelConfig  # (a config written before newer fields: defaults)
+    from dslearn.model import ModelConfig
 
-    twins = {
+    twins = {  # configs compared through ModelConfig: one written before newer fields gets defaults
         "model_config": ModelConfig.from_dict(ck_a.model_config)
         == ModelConfig.from_dict(ck_b.model_config),
         "alphabet": ck_a.alphabet == ck_b.alphabet,
@@ -209,7 +214,5 @@ def blend_weights(
         k: torch.lerp(ck_a.feature_state[k].float(), v.float(), weight_b)
         for k, v in ck_b.feature_state.items()
     }
-    ck_b.info = {k: v for k, v in ck_b.info.items() if k not in TRAINING_ONLY_INFO}
-    ck_b.info["blend"] = {"a": str(a), "b": str(b), "weight_b": weight_b}
-    ck_b.extra_tensors = {}
-    return save_checkpoint(dst, ck_b)
+    ck_b.info = {**ck_b.info, "blend": {"a": str(a), "b": str(b), "weight_b": weight_b}}
+    return _save_weights_only(dst, ck_b)

@@ -288,10 +288,11 @@ def record_in_quickstart(browser, lab, seconds: float, screenshot: str) -> tuple
     button.click()
     lm = page.locator("code.dslearn-lm").last
     lm.wait_for(timeout=120_000)
-    transcripts = page.locator("code.dslearn-greedy").last.inner_text().strip(), lm.inner_text()
+    greedy = page.locator("code.dslearn-greedy").last.inner_text().strip()
+    with_lm = lm.inner_text().strip()
     page.locator(".widget-vbox", has=button).last.screenshot(path=str(ARTIFACTS / screenshot))
     page.close()
-    return transcripts[0], transcripts[1].strip()
+    return greedy, with_lm
 
 
 def test_record_widget_transcribes_the_fake_microphone(chromium, lab, fake_microphone):
