@@ -29,6 +29,7 @@ exactly) and ``best.safetensors`` (lowest dev WER) are written atomically into t
 from __future__ import annotations
 
 import dataclasses
+import gc
 import inspect
 import json
 import math
@@ -811,8 +812,12 @@ class Trainer:
             if writer:
                 writer.close()
         if self.world > 1 and self._owns_group:
-            # All ranks leave together; exiting with gloo's threads still running aborts a rank.
+            # All ranks leave together, and the DDP wrapper (whose reducer holds the process
+            # group) goes before the group does: a gloo group torn down at interpreter exit, with
+            # its threads or a reducer still holding it, can abort a rank after training is done.
             dist.barrier()
+            self.ddp = None
+            gc.collect()
             dist.destroy_process_group()
             self._owns_group = False
         summary = {

@@ -174,7 +174,8 @@ def test_torchrun_ddp_matches_single_process(corpus, tmp_path):
         timeout=300,
         env=env,
     )
-    assert ddp.returncode == 0, ddp.stderr[-3000:]
+    saved = sorted(p.name for p in (tmp_path / "ddp").glob("rank*.safetensors"))
+    assert ddp.returncode == 0, f"saved {saved}\n{ddp.stdout[-1500:]}\n{ddp.stderr[-3000:]}"
     single = subprocess.run(
         [sys.executable, str(worker), str(corpus), str(tmp_path / "single"), "--reference"],
         capture_output=True,
