@@ -608,6 +608,11 @@ def _add_lm(sub: argparse._SubParsersAction) -> None:
     t.add_argument("--alphas", default="0,0.25,0.5,0.75,1,1.5,2", help="comma-separated")
     t.add_argument("--betas", default="-2,-1,0,1,2,3", help="comma-separated")
     t.add_argument("--beam-size", type=int, default=32)
+    t.add_argument(
+        "--beam-tokens",
+        help="tokens the search tries per frame: a number, or 'all' (what a small lexicon such "
+        "as ten digit words needs; default: the decoder's 6, fast on open vocabulary)",
+    )
     t.add_argument("--max-utterances", type=int, help="tune on the first N utterances only")
     t.add_argument("--out", type=Path, help="where to write the result (default: LM.tuned.json)")
     _add_model_options(t)
@@ -648,6 +653,12 @@ def _run_lm_tune(args: argparse.Namespace) -> int:
         raise FileNotFoundError("no LM shipped here: pass --lm LM.arpa")
     if not Path(lm).exists():
         raise FileNotFoundError(f"{lm}: language model not found")
+    search = {}
+    if args.beam_tokens is not None:
+        tokens = args.beam_tokens.strip().lower()
+        if tokens != "all" and not (tokens.isdigit() and int(tokens) > 0):
+            raise ValueError(f"--beam-tokens: a positive number or 'all', got {args.beam_tokens!r}")
+        search["beam_size_token"] = None if tokens == "all" else int(tokens)
     asr = _load_for_inference(args)
     result = tune_lm_weights(
         asr,
@@ -657,6 +668,7 @@ def _run_lm_tune(args: argparse.Namespace) -> int:
         betas=_parse_floats(args.betas, "--betas"),
         beam_size=args.beam_size,
         max_utterances=args.max_utterances,
+        **search,
     )
     result["lm"] = str(lm)
     result["model"] = asr.source

@@ -347,7 +347,11 @@ class LMBeamSearchDecoder:
     (``None``: all). CTC posteriors are peaky, so the defaults (15, 6) cost almost no accuracy on
     the GPU-trained `small` (its first stage: dev WER 0.0512 vs 0.0508 with (25, all)) at 2.7x the
     speed; 4 tokens were enough for the CPU-trained model shipped before it but cost the
-    GPU-trained `small` 8% more errors (docs/benchmarks.md, decoders).
+    GPU-trained `small` 8% more errors (docs/benchmarks.md, decoders). A small lexicon is the
+    exception: on a voice the model hears poorly, a word whose letters are not among each frame's
+    6 likeliest may be unreachable, and an isolated-digit recognizer then says nothing (FSDD's
+    held-out speaker: 78 of 500 recordings empty with 6 tokens, 4 with all; `lm tune
+    --beam-tokens all`).
     """
 
     _BLANK, _SPACE = "<blank>", "|"
@@ -376,6 +380,11 @@ class LMBeamSearchDecoder:
         if lm is not None and not Path(lm).exists():
             raise FileNotFoundError(f"{lm}: language model not found")
         self.alphabet, self.frame_shift, self.n = alphabet, frame_shift, nbest
+        self.search = {  # how the beam is pruned, for whoever reads a decoder's settings
+            "beam_size": beam_size,
+            "beam_threshold": beam_threshold,
+            "beam_size_token": beam_size_token,
+        }
         tokens = [
             self._BLANK if i == alphabet.blank_id else self._SPACE if i == alphabet.space_id else s
             for i, s in enumerate(alphabet.tokens)

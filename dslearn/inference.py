@@ -78,7 +78,8 @@ def tuned_path(lm: str | os.PathLike) -> Path:
 
 
 def decoder_settings(lm: str | os.PathLike | None) -> dict:
-    """alpha, beta (and beam size) for ``lm``: what ``lm tune`` stored, else the defaults."""
+    """alpha, beta (and the beam's size and tokens per frame) for ``lm``: what ``lm tune``
+    stored, else the defaults."""
     settings = {"alpha": DEFAULT_ALPHA, "beta": DEFAULT_BETA}
     if lm is not None and tuned_path(lm).exists():
         try:
@@ -86,6 +87,9 @@ def decoder_settings(lm: str | os.PathLike | None) -> dict:
             settings.update({k: float(tuned[k]) for k in ("alpha", "beta")})
             if "beam_size" in tuned:
                 settings["beam_size"] = int(tuned["beam_size"])
+            if "beam_size_token" in tuned:  # null: every token at every frame
+                token = tuned["beam_size_token"]
+                settings["beam_size_token"] = None if token is None else int(token)
         except (ValueError, KeyError, TypeError) as err:
             raise ValueError(
                 f"{tuned_path(lm)}: not a tuning file from `dslearn lm tune`: {err}"
@@ -163,6 +167,7 @@ class Recognizer:
         alpha: float | None = None,
         beta: float | None = None,
         beam_size: int | None = None,
+        beam_size_token: int | None | str = "tuned",
     ):
         """A decoder for this model's alphabet and frame rate.
 
@@ -170,7 +175,10 @@ class Recognizer:
         given); "lm" (the fast flashlight beam search with a KenLM LM, by default the grammar LM
         shipped beside the pretrained model; ``lm="english"`` picks the shipped open-English LM).
         ``alpha``/``beta`` default to the values ``dslearn lm tune`` stored beside the LM, else
-        0.5/1.0.
+        0.5/1.0. ``beam_size_token`` (the "lm" decoder only): how many of each frame's most
+        probable tokens the search tries, None for all; "tuned" takes what ``lm tune`` stored,
+        else ``LMBeamSearchDecoder``'s default (fast on a large vocabulary, but a small lexicon
+        such as ten digit words needs all tokens: see ``LMBeamSearchDecoder``).
         """
         if kind not in DECODERS:
             raise ValueError(f"unknown decoder {kind!r}; choose one of {', '.join(DECODERS)}")
@@ -202,6 +210,11 @@ class Recognizer:
             )
         from dslearn.decoding import LMBeamSearchDecoder
 
+        search = {}
+        if beam_size_token != "tuned":
+            search["beam_size_token"] = beam_size_token
+        elif "beam_size_token" in settings:
+            search["beam_size_token"] = settings["beam_size_token"]
         return LMBeamSearchDecoder(
             self.alphabet,
             lm=lm,
@@ -209,6 +222,7 @@ class Recognizer:
             beta=beta,
             beam_size=beam_size or settings.get("beam_size", 32),
             frame_shift=self.frame_shift,
+            **search,
         )
 
     def emissions(
@@ -534,10 +548,13 @@ def tune_lm_weights(
     beam_size: int = 32,
     max_utterances: int | None = None,
     progress: bool = True,
+    **search,
 ) -> dict:
     """Grid-search alpha (LM weight) and beta (word bonus) for the fast LM decoder on a manifest.
 
     The acoustic model runs once; each (alpha, beta) pair only re-decodes the cached posteriors.
+    ``search``: further ``LMBeamSearchDecoder`` settings held fixed (``beam_size_token``), stored
+    in the result so that the decoder built from it searches as tuned.
     Returns ``{"alpha", "beta", "wer", "cer", "greedy_wer", "grid": [...]}`` (best = lowest WER,
     then CER).
     """
@@ -561,7 +578,7 @@ def tune_lm_weights(
     pairs = [(a, b) for a in alphas for b in betas]
     for alpha, beta in tqdm(pairs, desc="alpha/beta", disable=not progress):
         decoder = LMBeamSearchDecoder(
-            asr.alphabet, lm=lm, alpha=alpha, beta=beta, beam_size=beam_size
+            asr.alphabet, lm=lm, alpha=alpha, beta=beta, beam_size=beam_size, **search
         )
         errors = corpus_errors(refs, [h.text for h in decoder(padded, lengths)])
         grid.append({"alpha": alpha, "beta": beta, "wer": errors["wer"], "cer": errors["cer"]})
@@ -569,6 +586,7 @@ def tune_lm_weights(
     return {
         **best,
         "beam_size": beam_size,
+        **search,
         "n": len(utterances),
         "manifest": str(manifest),
         "greedy_wer": greedy["wer"],

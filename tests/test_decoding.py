@@ -176,6 +176,35 @@ def test_lm_repairs_a_misheard_word(small_lm):
     assert PrefixBeamSearchDecoder(ALPHABET)(lp, lengths)[0].text == "the kat sat on the mat"
 
 
+def test_small_lexicon_needs_every_token_per_frame(tmp_path):
+    """A voice the model hears poorly: each letter of 'two' is only the 7th likeliest token of its
+    frames, behind six letters that spell no digit. Trying 6 tokens per frame (the default) the
+    search cannot spell any word of a digits lexicon and says nothing; trying all, it says 'two'."""
+    from dslearn.lm import build_arpa
+
+    digits = "zero one two three four five six seven eight nine".split()
+    (tmp_path / "digits.txt").write_text("\n".join(digits) + "\n")
+    with pytest.warns(UserWarning, match="Kneser-Ney"):  # ten one-word lines: fallback discounts
+        build_arpa(tmp_path / "digits.txt", tmp_path / "digits.arpa", order=2, progress=False)
+    decoys = ALPHABET.encode("qjxkbm")  # letters of no digit word
+    rows = []
+    for c in ALPHABET.encode("two"):
+        for _ in range(3):
+            row = torch.full((len(ALPHABET),), -8.0)
+            row[decoys] = torch.linspace(0.0, -0.5, len(decoys))
+            row[c] = -1.0  # the right letter, seventh
+            rows.append(row)
+        blank = torch.full((len(ALPHABET),), -8.0)
+        blank[ALPHABET.blank_id] = 0.0
+        rows.append(blank)
+    lp = torch.stack(rows).log_softmax(-1)[None]
+    lengths = torch.tensor([lp.shape[1]])
+    settings = dict(lm=tmp_path / "digits.arpa", alpha=0.5, beta=2.0, beam_size=32)
+    assert LMBeamSearchDecoder(ALPHABET, **settings)(lp, lengths)[0].text == ""
+    every = LMBeamSearchDecoder(ALPHABET, **settings, beam_size_token=None)
+    assert every(lp, lengths)[0].text == "two"
+
+
 @pytest.mark.parametrize("alpha,beta", [(0.5, 0.0), (1.0, 1.0), (2.0, 2.0)])
 def test_fast_and_readable_agree_with_the_same_lm(small_lm, alpha, beta):
     lm, path = small_lm

@@ -330,3 +330,18 @@ def test_lm_tune_writes_weights_that_eval_picks_up(tmp_path):
                "--beam-size", "8", "--json")  # fmt: skip
     assert out.returncode == 0, out.stderr
     assert json.loads(out.stdout.splitlines()[-1])["wer"] == pytest.approx(record["wer"])
+    assert "beam_size_token" not in decoder_settings(lm)  # the decoder's default search
+
+    # --beam-tokens all: stored as null, and the decoder built from the file tries every token.
+    every = _cli("lm", "tune", "--manifest", manifest, "--lm", str(lm), "--alphas", "0.5",
+                 "--betas", "0", "--beam-size", "8", "--beam-tokens", "all")  # fmt: skip
+    assert every.returncode == 0, every.stderr
+    assert json.loads((tmp_path / "lm.arpa.tuned.json").read_text())["beam_size_token"] is None
+    assert decoder_settings(lm)["beam_size_token"] is None
+    from dslearn.inference import load_model
+
+    asr = load_model(None)
+    assert asr.decoder("lm", lm=lm).search["beam_size_token"] is None
+    assert asr.decoder("lm", lm=lm, beam_size_token=6).search["beam_size_token"] == 6
+    bad = _cli("lm", "tune", "--manifest", manifest, "--lm", str(lm), "--beam-tokens", "0")
+    assert bad.returncode != 0 and "--beam-tokens" in bad.stderr and "'0'" in bad.stderr
