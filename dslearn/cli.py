@@ -543,7 +543,11 @@ def _add_export(sub: argparse._SubParsersAction) -> None:
             "resumed."
         ),
     )
-    p.add_argument("model", help="checkpoint file, or run directory (its best checkpoint)")
+    p.add_argument(
+        "model",
+        help="checkpoint file, run directory (its best checkpoint), or 'pretrained' (the shipped "
+        "model)",
+    )
     p.add_argument("--out", required=True, type=Path, help="the .safetensors file to write")
     p.add_argument(
         "--dtype",
@@ -555,7 +559,8 @@ def _add_export(sub: argparse._SubParsersAction) -> None:
         "--blend-from",
         metavar="MODEL0",
         help="write (1 - W) * MODEL0 + W * MODEL instead, weight by weight (WiSE-FT: MODEL "
-        "fine-tuned from MODEL0 keeps more of what MODEL0 knew)",
+        "fine-tuned from MODEL0 keeps more of what MODEL0 knew); MODEL0 as MODEL: a file, a run "
+        "directory or 'pretrained'",
     )
     p.add_argument(
         "--blend-weight", metavar="W", type=float, default=0.5, help="MODEL's share (default 0.5)"
@@ -564,15 +569,17 @@ def _add_export(sub: argparse._SubParsersAction) -> None:
 
 
 def _run_export(args: argparse.Namespace) -> int:
-    from dslearn.checkpoint import blend_weights, export_weights, resolve_model_path
+    from dslearn.checkpoint import blend_weights, export_weights
+    from dslearn.train import init_source
 
-    src = resolve_model_path(args.model)
+    src = init_source(args.model)  # the names --init-from takes: a file, a run dir, "pretrained"
     if args.blend_from:
         if args.dtype != "float32":
             raise ValueError("--blend-from writes float32; export the blend again for --dtype")
-        out = blend_weights(args.blend_from, src, args.blend_weight, args.out)
+        base = init_source(args.blend_from)
+        out = blend_weights(base, src, args.blend_weight, args.out)
         share = args.blend_weight
-        print(f"{out}: {1 - share:g} x {args.blend_from} + {share:g} x {src}")
+        print(f"{out}: {1 - share:g} x {base} + {share:g} x {src}")
         return 0
     out = export_weights(src, args.out, dtype=args.dtype)
     mb = 1024 * 1024

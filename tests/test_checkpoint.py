@@ -138,3 +138,16 @@ def test_export_blend_from_on_the_command_line(tmp_path):
     got = load_checkpoint(tmp_path / "ab.safetensors").model_state
     key = next(k for k in got if k.endswith("weight_hh_l0"))
     torch.testing.assert_close(got[key], 0.4 * a.state_dict()[key] + 0.6 * b.state_dict()[key])
+
+    # Either side may be named as --init-from names a model: a run directory, or "pretrained".
+    from dslearn.inference import pretrained_path
+
+    run = tmp_path / "run"
+    run.mkdir()
+    shipped = load_checkpoint(pretrained_path())
+    save_checkpoint(run / "best.safetensors", shipped)
+    args = ["export", str(run), "--out", str(tmp_path / "p.safetensors"), "--blend-from",
+            "pretrained", "--blend-weight", "0.3"]  # fmt: skip
+    assert main(args) == 0
+    for name, value in load_checkpoint(tmp_path / "p.safetensors").model_state.items():
+        torch.testing.assert_close(value, shipped.model_state[name])  # a blend of twins
