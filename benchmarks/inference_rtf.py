@@ -18,12 +18,12 @@ dslearn modes, on CPU with each ``--threads`` value and, when CUDA is available,
 * batched: ``Recognizer.transcribe(all_waves, batch_size=16)``, the way the CLI runs a list of
   files;
 * streaming: one file at a time, cut into 2 s chunks as if they arrived from a microphone, each
-  chunk run separately (batch 1) with ``ChunkOptions(chunk_seconds=2.0, overlap_seconds=0.5)``: a
-  chunk starts every 1.5 s and neighbours share 0.5 s, in which words are split between them.
-  This is chunked inference of the bidirectional default model (dslearn has no stateful
-  streaming decoder): up to a third more audio goes through the model than in batched mode, each
-  chunk sees no context beyond its edges, and the latency of waiting for a chunk to fill is not
-  part of the RTF;
+  chunk run separately (batch 1) with ``ChunkOptions(chunk_seconds=2.0, overlap_seconds=0.5,
+  cut_at_pauses=False)`` (a microphone's chunks do not wait for pauses): a chunk starts every
+  1.5 s and neighbours share 0.5 s, in which words are split between them. This is chunked
+  inference of the bidirectional default model (dslearn has no stateful streaming decoder): up
+  to a third more audio goes through the model than in batched mode, each chunk sees no context
+  beyond its edges, and the latency of waiting for a chunk to fill is not part of the RTF;
 * file by file: one ``transcribe(wave, batch_size=1)`` call per file with the default chunking.
 
 PocketSphinx (``pip install pocketsphinx``, its bundled US English acoustic model, 3-gram LM and
@@ -60,7 +60,7 @@ from dslearn.metrics import corpus_errors
 from dslearn.text import normalize
 
 BATCH_SIZE = 16  # `dslearn transcribe`'s default
-STREAM = ChunkOptions(chunk_seconds=2.0, overlap_seconds=0.5)
+STREAM = ChunkOptions(chunk_seconds=2.0, overlap_seconds=0.5, cut_at_pauses=False)
 POCKETSPHINX_RATE = 16000  # the rate of its bundled acoustic model
 TARGET_RATIO = 3.0
 

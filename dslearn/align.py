@@ -43,6 +43,7 @@ from dataclasses import dataclass
 import torch
 import torchaudio
 
+from dslearn import vad
 from dslearn.ctc import extend_with_blanks
 from dslearn.text import Alphabet, normalize
 
@@ -346,14 +347,11 @@ def speech_onset(
     energies (dB), and speech starts at the first frame ``above_floor_db`` louder than that.
     Returns 0.0 for audio shorter than a frame or with no frame above the threshold.
     """
-    hop = max(1, sample_rate // 100)
-    n = audio.numel() // hop
-    if n == 0:
+    db = vad.frame_energy_db(audio, sample_rate)
+    if db.numel() == 0:
         return 0.0
-    frames = audio[: n * hop].double().reshape(n, hop)
-    db = 10 * torch.log10(frames.pow(2).mean(dim=1) + 1e-10)
     loud = db > torch.quantile(db, 0.05) + above_floor_db
-    return float(loud.double().argmax()) * hop / sample_rate if loud.any() else 0.0
+    return float(loud.double().argmax()) * vad.FRAME_SECONDS if loud.any() else 0.0
 
 
 def with_speech_onset(words: list[WordSegment], onset: float) -> list[WordSegment]:

@@ -21,6 +21,7 @@ import numpy as np
 import torch
 
 from dslearn import audio as audio_io
+from dslearn import vad
 from dslearn.checkpoint import load_checkpoint, resolve_model_path
 from dslearn.decoding import GreedyDecoder, Hypothesis, WordTiming
 from dslearn.features import FeatureConfig, build_features
@@ -99,8 +100,19 @@ def decoder_settings(lm: str | os.PathLike | None) -> dict:
 
 @dataclass(frozen=True)
 class ChunkOptions:
+    """How ``Recognizer.transcribe`` reads a recording longer than one chunk.
+
+    Such a recording is first cut in the middle of its pauses (``dslearn.vad``: quiet stretches of
+    at least ``min_pause_seconds``), so that the model hears sentence-like pieces as in training;
+    a piece still longer than ``chunk_seconds`` is read in chunks overlapping by
+    ``overlap_seconds``, whose words are stitched back together. ``cut_at_pauses=False`` reads the
+    whole recording in fixed chunks. Audio no longer than one chunk is read in one pass.
+    """
+
     chunk_seconds: float = 20.0  # audio per forward pass for long files
     overlap_seconds: float = 2.0  # shared by neighbouring chunks; words are split inside it
+    cut_at_pauses: bool = True
+    min_pause_seconds: float = 0.25
 
 
 @dataclass
@@ -274,9 +286,10 @@ class Recognizer:
         single = not isinstance(audio, list | tuple)
         waves = [self.as_audio(a) for a in ([audio] if single else audio)]
         decoder = decoder or self.greedy
-        # Cut every input into chunks, decode all chunks in batches, then stitch per input.
-        pieces = [_chunk_spans(w.numel(), self.sample_rate, chunks) for w in waves]
-        flat = [(i, s, e) for i, spans in enumerate(pieces) for s, e in spans]
+        # Cut every input into pieces at its pauses (long inputs only) and every piece into
+        # chunks, decode all chunks in batches, then stitch per piece and join per input.
+        pieces = [_piece_spans(w, self.sample_rate, chunks) for w in waves]
+        flat = [(i, s, e) for i, ps in enumerate(pieces) for spans in ps for s, e in spans]
         flat_order = sorted(range(len(flat)), key=lambda k: flat[k][2] - flat[k][1])
         decoded: dict[int, Hypothesis] = {}
         for start in range(0, len(flat_order), batch_size):
@@ -288,10 +301,13 @@ class Recognizer:
             for k, hyp in zip(ids, decoder(log_probs, out_lengths)):
                 decoded[k] = hyp
         results, k = [], 0
-        for spans in pieces:
-            hyps = [decoded[k + j] for j in range(len(spans))]
-            k += len(spans)
-            results.append(_stitch(hyps, spans, self.sample_rate, chunks))
+        for ps in pieces:
+            parts = []
+            for spans in ps:
+                hyps = [decoded[k + j] for j in range(len(spans))]
+                k += len(spans)
+                parts.append(_stitch(hyps, spans, self.sample_rate, chunks))
+            results.append(_join(parts, [spans[-1][1] - spans[0][0] for spans in ps]))
         return results[0] if single else results
 
     def transcribe_files(
@@ -453,8 +469,34 @@ def _chunk_spans(n: int, sr: int, opts: ChunkOptions) -> list[tuple[int, int]]:
         start = end - overlap
 
 
+def _piece_spans(wave: torch.Tensor, sr: int, opts: ChunkOptions) -> list[list[tuple[int, int]]]:
+    """Chunk sample ranges of one input, grouped by piece: ``[[(start, end), ...], ...]``.
+
+    Audio longer than one chunk is cut at its pauses first (``opts.cut_at_pauses``); each piece
+    is then covered by overlapping chunks (one, for a piece no longer than a chunk)."""
+    n = wave.numel()
+    cuts = [(0, n)]
+    if opts.cut_at_pauses and n > int(opts.chunk_seconds * sr):
+        cuts = vad.cut_at_pauses(wave, sr, min_pause=opts.min_pause_seconds)
+    return [[(a + s, a + e) for s, e in _chunk_spans(b - a, sr, opts)] for a, b in cuts]
+
+
+def _join(parts: list[Hypothesis], samples: list[int]) -> Hypothesis:
+    """Consecutive pieces' hypotheses (word times already in recording time) as one; each
+    piece's confidence weighs by its length in ``samples``."""
+    if len(parts) == 1:
+        return parts[0]
+    return Hypothesis(
+        text=" ".join(h.text for h in parts if h.text),
+        score=sum(h.score for h in parts),
+        confidence=sum(h.confidence * n for h, n in zip(parts, samples)) / max(1, sum(samples)),
+        words=[w for h in parts for w in h.words],
+    )
+
+
 def _stitch(hyps: list[Hypothesis], spans, sr: int, opts: ChunkOptions) -> Hypothesis:
-    if len(hyps) == 1:
+    """The words of one piece's overlapping chunks, in recording time (``spans`` in samples)."""
+    if len(hyps) == 1 and spans[0][0] == 0:
         return hyps[0]
     words: list[WordTiming] = []
     half = opts.overlap_seconds / 2

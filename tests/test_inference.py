@@ -80,15 +80,38 @@ def test_word_timestamps_are_ordered_and_inside_the_audio(asr, clips):
 
 
 @pytest.fixture(scope="module")
-def long_transcripts(asr, clips):
-    """~30 s of the clips with pauses, transcribed in 7 s chunks and in one pass."""
+def long_recording(clips) -> torch.Tensor:
+    """~30 s: the clips three times over, each followed by a 1 s pause."""
     waves = [audio.load(p) for p in clips]
     gap = torch.zeros(16000)  # a pause between sentences, as in real long recordings
-    long = torch.cat([w for wave in waves * 3 for w in (wave, gap)])  # ~30 s
+    long = torch.cat([w for wave in waves * 3 for w in (wave, gap)])
     assert len(long) / 16000 > 25
-    chunked = asr.transcribe(long, chunks=ChunkOptions(chunk_seconds=7.0, overlap_seconds=2.0))
-    one_pass = asr.transcribe(long, chunks=ChunkOptions(chunk_seconds=60.0))
+    return long
+
+
+@pytest.fixture(scope="module")
+def long_transcripts(asr, long_recording):
+    """The long recording in fixed 7 s chunks (no cutting at pauses) and in one pass."""
+    fixed = ChunkOptions(chunk_seconds=7.0, overlap_seconds=2.0, cut_at_pauses=False)
+    chunked = asr.transcribe(long_recording, chunks=fixed)
+    one_pass = asr.transcribe(long_recording, chunks=ChunkOptions(chunk_seconds=60.0))
     return chunked, one_pass
+
+
+def test_long_audio_is_cut_at_its_pauses_into_pieces_read_alone(asr, clips, long_recording):
+    from dslearn import vad
+
+    pieces = vad.cut_at_pauses(long_recording, 16000)
+    assert len(pieces) == 3 * len(clips)  # one per sentence: the pause after the last is no cut
+    whole = asr.transcribe(long_recording, chunks=ChunkOptions(chunk_seconds=7.0))
+    alone = [asr.transcribe(long_recording[a:b]) for a, b in pieces]
+    assert whole.text == " ".join(h.text for h in alone)
+    # Every word in recording time, inside its own piece, in order.
+    expected = [(w.word, a / 16000 + w.start) for (a, _), h in zip(pieces, alone) for w in h.words]
+    assert [w.word for w in whole.words] == [word for word, _ in expected]
+    assert [w.start for w in whole.words] == pytest.approx([t for _, t in expected], abs=1e-3)
+    for (a, b), h in zip(pieces, alone):
+        assert all(0 <= w.start < w.end <= (b - a) / 16000 + 0.05 for w in h.words)
 
 
 def test_long_audio_is_chunked_in_order_and_close_to_one_pass(long_transcripts):
