@@ -71,7 +71,7 @@ def digits_lm(folder: Path) -> Path:
     )
 
 
-def tune_digits(asr, work: Path) -> dict:
+def tune_digits(asr, work: Path, lm: Path) -> dict:
     """alpha/beta of the digit decoder, tuned on FSDD's dev recordings of every speaker but george.
 
     Those four speakers are the ones the shipped model trained on (their dev split it never
@@ -82,7 +82,7 @@ def tune_digits(asr, work: Path) -> dict:
     """
     rows = [u for u in read_manifest(work / "fsdd" / "dev.jsonl") if u.speaker != "george"]
     dev = write_manifest(work / "fsdd-dev-not-george.jsonl", rows)
-    best = tune_lm_weights(asr, dev, digits_lm(work), alphas=[0.1, 0.25, 0.5, 1.0, 2.0],
+    best = tune_lm_weights(asr, dev, lm, alphas=[0.1, 0.25, 0.5, 1.0, 2.0],
                            betas=[0.0, 2.0, 4.0, 6.0, 8.0, 10.0, 15.0], progress=False,
                            beam_size_token=None)  # fmt: skip
     return {"alpha": best["alpha"], "beta": best["beta"], "beam_size_token": None,
@@ -184,12 +184,13 @@ def main() -> int:
     english = asr.decoder("lm", lm="english")
     grammar = asr.decoder("lm", lm="grammar")
     found = sets(args, args.work)
+    digits_arpa = digits_lm(args.work)
     digits_weights = {"alpha": 1.0, "beta": 0.0, "tuned_on": None}
     if found["fsdd-george"][0] is not None:
-        digits_weights = tune_digits(asr, args.work)
+        digits_weights = tune_digits(asr, args.work, digits_arpa)
     digits = asr.decoder(
         "lm",
-        lm=digits_lm(args.work),
+        lm=digits_arpa,
         alpha=digits_weights["alpha"],
         beta=digits_weights["beta"],
         beam_size_token=digits_weights.get("beam_size_token", "tuned"),

@@ -7,7 +7,7 @@ again. This is the simplest voice activity detector there is, and a readable one
 
 1. energy in 10 ms frames, in dB: ``10 log10(mean(x^2))``;
 2. a frame is quiet when it is less than ``above_floor_db`` over the noise floor (the 5th
-   percentile of the frames' energies) *and* more than ``below_loud_db`` under the loud frames
+   percentile of the frames' energies) *or* more than ``below_loud_db`` under the loud frames
    (the 95th percentile): the first rule for recordings with a noise floor, the second for
    recordings whose silences are digital zeros, whose floor says nothing about speech;
 3. a pause is a run of quiet frames at least ``min_pause`` seconds long with speech on both
@@ -53,15 +53,11 @@ def quiet_frames(
 
 
 def pauses(
-    audio: torch.Tensor,
-    sample_rate: int,
-    min_pause: float = MIN_PAUSE_SECONDS,
-    above_floor_db: float = ABOVE_FLOOR_DB,
-    below_loud_db: float = BELOW_LOUD_DB,
+    audio: torch.Tensor, sample_rate: int, min_pause: float = MIN_PAUSE_SECONDS
 ) -> list[tuple[float, float]]:
     """Pauses between speech in ``(samples,)`` audio: ``[(start, end), ...]`` in seconds, each at
     least ``min_pause`` long, none before the first speech or after the last."""
-    quiet = quiet_frames(audio, sample_rate, above_floor_db, below_loud_db).tolist()
+    quiet = quiet_frames(audio, sample_rate).tolist()
     found, run_start = [], None
     spoken = False  # has speech been heard before the current quiet run?
     for i, q in enumerate(quiet):
@@ -75,18 +71,11 @@ def pauses(
 
 
 def cut_at_pauses(
-    audio: torch.Tensor,
-    sample_rate: int,
-    min_pause: float = MIN_PAUSE_SECONDS,
-    above_floor_db: float = ABOVE_FLOOR_DB,
-    below_loud_db: float = BELOW_LOUD_DB,
+    audio: torch.Tensor, sample_rate: int, min_pause: float = MIN_PAUSE_SECONDS
 ) -> list[tuple[int, int]]:
     """Sample ranges ``[start, end)`` that cover ``(samples,)`` audio end to end, cut in the
     middle of every pause; ``[(0, n)]`` when there is none."""
     n = audio.numel()
-    cuts = [
-        round((s + e) / 2 * sample_rate)
-        for s, e in pauses(audio, sample_rate, min_pause, above_floor_db, below_loud_db)
-    ]
+    cuts = [round((s + e) / 2 * sample_rate) for s, e in pauses(audio, sample_rate, min_pause)]
     edges = [0, *cuts, n]
     return [(a, b) for a, b in zip(edges, edges[1:]) if b > a]
