@@ -97,6 +97,7 @@ def test_train_init_from_the_shipped_model(tmp_path):
 def test_export_writes_a_half_size_model_that_transcribes_the_same(tmp_path):
     from dslearn import audio, synth
     from dslearn.inference import pretrained_path
+    from dslearn.metrics import cer
 
     wave, _ = synth.synthesize("the kingdom lent our meadow", voice="en-us+m3", seed=1)
     clip = str(audio.save(tmp_path / "clip.wav", wave))
@@ -108,7 +109,9 @@ def test_export_writes_a_half_size_model_that_transcribes_the_same(tmp_path):
     shipped = dslearn("transcribe", clip)
     exported = dslearn("transcribe", "--model", str(half), clip)
     assert exported.returncode == 0, exported.stderr
-    # the same text from both files, and a real transcript (greedy may misspell 'meadow')
-    assert exported.stdout == shipped.stdout and "the kingdom lent our" in shipped.stdout
+    # the same text from both files, and a real transcript (greedy may misspell a letter or two)
+    assert exported.stdout == shipped.stdout
+    text = shipped.stdout.split(": ", 1)[1].strip()
+    assert cer("the kingdom lent our meadow", text) < 0.15, text
     same = dslearn("export", str(half), "--out", str(half))
     assert same.returncode == 2 and "is the checkpoint being exported" in same.stderr
