@@ -131,9 +131,11 @@ def _covered(word, others) -> float:
 
 @pytest.mark.xfail(
     strict=True,
-    reason="known bug in inference._stitch: a word of the later chunk that overlaps the word "
-    "kept before it is dropped whole, with the letters it adds (here one pass hears "
-    "'kitchenwatis' at 10.7-12.6 s, the first chunk 'kitchen' up to 11.0 s, and 'watis' is lost)",
+    reason="known bug in inference._stitch: when two chunks place or split a word differently, a "
+    "word of the later chunk that overlaps the word kept before it is dropped whole, with the "
+    "letters it adds (with the stage 10 model 'remind' at 6.0 s and 'today' at 13.8 s are lost; "
+    "stitching posteriors instead was tried and loses letters in other places: "
+    "docs/benchmarks.md, stage 10)",
 )
 def test_long_audio_is_chunked_without_losing_or_doubling_words(long_transcripts):
     chunked, one_pass = long_transcripts
