@@ -31,6 +31,7 @@ import os
 import platform
 import sys
 import time
+from collections import Counter
 from pathlib import Path
 
 import numpy as np
@@ -99,8 +100,7 @@ def best_of_words(asr, manifest: Path, words: list[str]) -> dict:
     utts = read_manifest(manifest)
     emissions = asr.emissions([u.audio_filepath for u in utts], batch_size=32)
     targets = [torch.tensor(asr.alphabet.encode(w)) for w in words]
-    confusions: dict[str, int] = {}
-    wrong = 0
+    confusions: Counter[str] = Counter()
     for utt, log_probs in zip(utts, emissions):
         frames = torch.tensor([len(log_probs)])
         nll = [
@@ -110,10 +110,13 @@ def best_of_words(asr, manifest: Path, words: list[str]) -> dict:
         ]  # fmt: skip
         said, heard = normalize(utt.text), words[int(np.argmin(nll))]
         if heard != said:
-            wrong += 1
-            confusions[f"{said}->{heard}"] = confusions.get(f"{said}->{heard}", 0) + 1
-    top = dict(sorted(confusions.items(), key=lambda kv: -kv[1])[:3])
-    return {"wer": wrong / len(utts), "n": len(utts), "top_confusions": top}
+            confusions[f"{said}->{heard}"] += 1
+    wrong = sum(confusions.values())
+    return {
+        "wer": wrong / len(utts),
+        "n": len(utts),
+        "top_confusions": dict(confusions.most_common(3)),
+    }
 
 
 def long_file(test: Path, folder: Path, seconds: float = 180.0, pause: float = 0.3) -> Path:
