@@ -133,7 +133,8 @@ def _covered(word, others) -> float:
     strict=True,
     reason="known bug in inference._stitch: when two chunks place or split a word differently, a "
     "word of the later chunk that overlaps the word kept before it is dropped whole, with the "
-    "letters it adds (with the stage 10 model 'remind' at 6.0 s and 'today' at 13.8 s are lost; "
+    "letters it adds (with the stage 11 model 'remind' at 6.0 s is lost, and 'in' at 10.4 s and "
+    "'me' at 15.8 s are placed where one pass hears no word; "
     "stitching posteriors instead was tried and loses letters in other places: "
     "docs/benchmarks.md, stage 10)",
 )
